@@ -1,0 +1,128 @@
+//! The storage the rules need, in domain words.
+//!
+//! A backend runs *jobs*: closures that get a transaction bound to one tenant and perform
+//! domain steps through it. Each job is one transaction: either all its writes happen or
+//! none, and no other request's writes interleave with it. Backends may run several write
+//! jobs in one database commit (group commit), but a job's future resolves only once its
+//! writes are durable, and a job that fails leaves no trace.
+//!
+//! Contract of every transaction:
+//! - it only ever sees and changes the tenant it is bound to: an id of another tenant is
+//!   simply absent ("not found");
+//! - lists come back in a stable order: configurations and assignments in creation order;
+//! - deleting a configuration deletes its assignments.
+
+use futures::future::BoxFuture;
+
+use crate::error::{DomainError, StoreError};
+use crate::ids::TenantId;
+use crate::record::{Assignment, Configuration};
+
+/// Reads within one tenant, from one consistent snapshot.
+pub trait ReadTx {
+    /// Whether the tenant has been set up (its defaults created).
+    fn tenant_exists(&mut self) -> Result<bool, StoreError>;
+    fn get_configuration(&mut self, id: &str) -> Result<Option<Configuration>, StoreError>;
+    /// Every configuration of the tenant, in creation order.
+    fn list_configurations(&mut self) -> Result<Vec<Configuration>, StoreError>;
+    /// The non-default members of a ranking, by ascending priority.
+    fn ranking(&mut self, ranking: &str) -> Result<Vec<(String, i32)>, StoreError>;
+    fn get_assignment(
+        &mut self,
+        configuration_id: &str,
+        id: &str,
+    ) -> Result<Option<Assignment>, StoreError>;
+    /// The assignments of one configuration, in creation order.
+    fn list_assignments(&mut self, configuration_id: &str) -> Result<Vec<Assignment>, StoreError>;
+    /// The assignments of several configurations at once (for `$expand`), in creation order.
+    fn list_assignments_of(
+        &mut self,
+        configuration_ids: &[String],
+    ) -> Result<Vec<Assignment>, StoreError>;
+}
+
+/// Reads and writes within one tenant, in one transaction.
+pub trait WriteTx: ReadTx {
+    /// Records that the tenant exists (its defaults are inserted by the caller).
+    fn insert_tenant(&mut self) -> Result<(), StoreError>;
+    fn insert_configuration(&mut self, c: &Configuration) -> Result<(), StoreError>;
+    /// Replaces the stored item with the same id.
+    fn update_configuration(&mut self, c: &Configuration) -> Result<(), StoreError>;
+    /// Deletes the configuration and its assignments; false if it did not exist.
+    fn delete_configuration(&mut self, id: &str) -> Result<bool, StoreError>;
+    /// Sets several priorities at once (uniqueness within a ranking holds after the call,
+    /// not necessarily between single updates).
+    fn set_priorities(&mut self, changes: &[(String, i32)]) -> Result<(), StoreError>;
+    fn insert_assignment(&mut self, a: &Assignment) -> Result<(), StoreError>;
+    fn update_assignment(&mut self, a: &Assignment) -> Result<(), StoreError>;
+    fn delete_assignment(&mut self, configuration_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn delete_assignments_of(&mut self, configuration_id: &str) -> Result<(), StoreError>;
+}
+
+/// A read job.
+pub type ReadJob = Box<dyn FnOnce(&mut dyn ReadTx) -> Result<(), DomainError> + Send>;
+/// A write job.
+pub type WriteJob = Box<dyn FnOnce(&mut dyn WriteTx) -> Result<(), DomainError> + Send>;
+
+/// A storage backend.
+pub trait Store: Send + Sync + 'static {
+    /// Runs `job` in a read-only transaction of `tenant`.
+    fn read(&self, tenant: &TenantId, job: ReadJob) -> BoxFuture<'_, Result<(), DomainError>>;
+    /// Runs `job` in a write transaction of `tenant`; resolves once it is durable.
+    fn write(&self, tenant: &TenantId, job: WriteJob) -> BoxFuture<'_, Result<(), DomainError>>;
+    /// A short name for logs (`sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+}
+
+/// Runs a read closure and returns its value.
+pub async fn read<T, F>(store: &dyn Store, tenant: &TenantId, f: F) -> Result<T, DomainError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn ReadTx) -> Result<T, DomainError> + Send + 'static,
+{
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let out = slot.clone();
+    store
+        .read(
+            tenant,
+            Box::new(move |tx| {
+                let v = f(tx)?;
+                if let Ok(mut s) = out.lock() {
+                    *s = Some(v);
+                }
+                Ok(())
+            }),
+        )
+        .await?;
+    take(&slot)
+}
+
+/// Runs a write closure and returns its value once its transaction is durable.
+pub async fn write<T, F>(store: &dyn Store, tenant: &TenantId, f: F) -> Result<T, DomainError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn WriteTx) -> Result<T, DomainError> + Send + 'static,
+{
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let out = slot.clone();
+    store
+        .write(
+            tenant,
+            Box::new(move |tx| {
+                let v = f(tx)?;
+                if let Ok(mut s) = out.lock() {
+                    *s = Some(v);
+                }
+                Ok(())
+            }),
+        )
+        .await?;
+    take(&slot)
+}
+
+fn take<T>(slot: &std::sync::Mutex<Option<T>>) -> Result<T, DomainError> {
+    slot.lock()
+        .ok()
+        .and_then(|mut s| s.take())
+        .ok_or_else(|| StoreError::Internal("a job finished without a result".into()).into())
+}
