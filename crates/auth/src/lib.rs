@@ -1,1 +1,422 @@
-//! placeholder
+//! # auth: bearer tokens as Microsoft Graph accepts them
+//!
+//! ## Layout
+//! - [`Keys`]: the server's own Ed25519 signing key (created in the data dir on first start,
+//!   readable by its owner only) plus any further trusted public keys (PEM: RSA, EC or Ed25519).
+//! - [`Keys::verify`]: signature, `exp`/`nbf` with a small leeway, the Graph audience, the
+//!   tenant (`tid`) and the permissions (`scp` for delegated, `roles` for app-only tokens),
+//!   giving a [`Principal`].
+//! - [`Keys::mint`]: dev tokens signed with the server's key, for the CLI and tests.
+//!
+//! Unsigned tokens (`alg: none`), unknown keys, expired tokens and other audiences are refused.
+
+use std::path::Path;
+
+use base64::Engine;
+use domain::TenantId;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+/// Audiences accepted: Graph's resource URI and its application id.
+pub const AUDIENCES: &[&str] = &[
+    "https://graph.microsoft.com",
+    "https://graph.microsoft.com/",
+    "00000003-0000-0000-c000-000000000000",
+];
+
+/// Clock skew tolerated on `exp` and `nbf`, in seconds.
+pub const LEEWAY_SECONDS: u64 = 60;
+
+/// Permissions that allow reading configurations.
+pub const READ_PERMISSIONS: &[&str] = &[
+    "DeviceManagementServiceConfig.Read.All",
+    "DeviceManagementServiceConfig.ReadWrite.All",
+    "DeviceManagementConfiguration.Read.All",
+    "DeviceManagementConfiguration.ReadWrite.All",
+];
+
+/// Permissions that allow writes and actions.
+pub const WRITE_PERMISSIONS: &[&str] = &[
+    "DeviceManagementServiceConfig.ReadWrite.All",
+    "DeviceManagementConfiguration.ReadWrite.All",
+];
+
+/// The default permission of minted dev tokens.
+pub const DEFAULT_PERMISSION: &str = "DeviceManagementServiceConfig.ReadWrite.All";
+
+const KEY_FILE: &str = "signing-key.pem";
+
+/// Why a token or the key material was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The token is not acceptable; the message is safe to send.
+    #[error("{0}")]
+    InvalidToken(String),
+    #[error("key material: {0}")]
+    Key(String),
+    #[error("key file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Who is calling, from a verified token.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub tenant: TenantId,
+    /// `oid`, else `sub`.
+    pub subject: String,
+    /// `appid`/`azp` where present.
+    pub app_id: Option<String>,
+    /// Delegated scopes or application roles.
+    pub permissions: Vec<String>,
+    /// True for application (`roles`) tokens.
+    pub app_only: bool,
+}
+
+/// What an operation needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+impl Access {
+    /// The permissions that satisfy this access.
+    pub fn accepted(self) -> &'static [&'static str] {
+        match self {
+            Access::Read => READ_PERMISSIONS,
+            Access::Write => WRITE_PERMISSIONS,
+        }
+    }
+}
+
+impl Principal {
+    /// Whether the token carries a permission that grants `access`.
+    pub fn allows(&self, access: Access) -> bool {
+        self.permissions
+            .iter()
+            .any(|p| access.accepted().iter().any(|a| a.eq_ignore_ascii_case(p)))
+    }
+}
+
+/// The claims enrollgraph reads and writes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub aud: String,
+    pub iss: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub tid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ver: Option<String>,
+}
+
+struct Trusted {
+    kid: Option<String>,
+    alg: Algorithm,
+    key: DecodingKey,
+}
+
+/// The signing key and every trusted verification key.
+pub struct Keys {
+    signing: EncodingKey,
+    kid: String,
+    trusted: Vec<Trusted>,
+}
+
+fn key_id(public: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, public);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest.as_ref()[..12])
+}
+
+fn pem_wrap(der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN PRIVATE KEY-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str("-----END PRIVATE KEY-----\n");
+    out
+}
+
+fn pem_unwrap(pem: &str) -> Result<Vec<u8>, AuthError> {
+    let body: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::trim)
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .map_err(|e| AuthError::Key(format!("bad PEM: {e}")))
+}
+
+impl Keys {
+    /// Loads the signing key from `data_dir`, creating it (mode 0600) if absent.
+    pub fn load_or_create(data_dir: &Path) -> Result<Keys, AuthError> {
+        let path = data_dir.join(KEY_FILE);
+        let der = if path.exists() {
+            check_private(&path)?;
+            pem_unwrap(&std::fs::read_to_string(&path)?)?
+        } else {
+            std::fs::create_dir_all(data_dir)?;
+            let rng = ring::rand::SystemRandom::new();
+            let doc = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng)
+                .map_err(|e| AuthError::Key(e.to_string()))?;
+            write_private(&path, pem_wrap(doc.as_ref()).as_bytes())?;
+            doc.as_ref().to_vec()
+        };
+        Keys::from_pkcs8(&der)
+    }
+
+    /// Builds the keys from an Ed25519 PKCS#8 document.
+    pub fn from_pkcs8(der: &[u8]) -> Result<Keys, AuthError> {
+        use ring::signature::KeyPair;
+        let pair = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
+            .map_err(|e| AuthError::Key(format!("not an Ed25519 PKCS#8 key: {e}")))?;
+        let public = pair.public_key().as_ref().to_vec();
+        let kid = key_id(&public);
+        Ok(Keys {
+            signing: EncodingKey::from_ed_der(der),
+            trusted: vec![Trusted {
+                kid: Some(kid.clone()),
+                alg: Algorithm::EdDSA,
+                key: DecodingKey::from_ed_der(&public),
+            }],
+            kid,
+        })
+    }
+
+    /// Trusts a further public key (PEM: RSA for RS256, EC P-256 for ES256, Ed25519 for EdDSA),
+    /// e.g. another deployment's signing key.
+    pub fn trust_pem(&mut self, pem: &[u8]) -> Result<(), AuthError> {
+        let (alg, key) = if let Ok(k) = DecodingKey::from_rsa_pem(pem) {
+            (Algorithm::RS256, k)
+        } else if let Ok(k) = DecodingKey::from_ec_pem(pem) {
+            (Algorithm::ES256, k)
+        } else if let Ok(k) = DecodingKey::from_ed_pem(pem) {
+            (Algorithm::EdDSA, k)
+        } else {
+            return Err(AuthError::Key(
+                "not a PEM public key of a supported kind (RSA, EC P-256, Ed25519)".into(),
+            ));
+        };
+        self.trusted.push(Trusted {
+            kid: None,
+            alg,
+            key,
+        });
+        Ok(())
+    }
+
+    /// The key id written in the header of minted tokens.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// Signs `claims` with the server's key.
+    pub fn mint(&self, claims: &Claims) -> Result<String, AuthError> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        header.typ = Some("JWT".into());
+        jsonwebtoken::encode(&header, claims, &self.signing)
+            .map_err(|e| AuthError::Key(e.to_string()))
+    }
+
+    /// Verifies a bearer token.
+    pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        let invalid = |m: &str| AuthError::InvalidToken(m.to_owned());
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| invalid("IDX14100: JWT is not well formed."))?;
+        let candidates = self
+            .trusted
+            .iter()
+            .filter(|k| k.alg == header.alg)
+            .filter(|k| match (&header.kid, &k.kid) {
+                (Some(h), Some(k)) => h == k,
+                _ => true,
+            });
+        let mut validation = Validation::new(header.alg);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
+        validation.set_audience(AUDIENCES);
+        validation.set_required_spec_claims(&["exp", "aud"]);
+        let mut last = invalid("Invalid signature: no trusted key matches the token.");
+        for k in candidates {
+            match jsonwebtoken::decode::<Claims>(token, &k.key, &validation) {
+                Ok(data) => return principal(data.claims),
+                Err(e) => {
+                    use jsonwebtoken::errors::ErrorKind;
+                    last = match e.kind() {
+                        ErrorKind::ExpiredSignature => {
+                            invalid("Lifetime validation failed, the token is expired.")
+                        }
+                        ErrorKind::ImmatureSignature => {
+                            invalid("Lifetime validation failed, the token is not yet valid.")
+                        }
+                        ErrorKind::InvalidAudience => invalid("Invalid audience."),
+                        ErrorKind::InvalidSignature => invalid("Invalid signature."),
+                        _ => invalid("Access token validation failure."),
+                    };
+                    if !matches!(e.kind(), ErrorKind::InvalidSignature) {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(last)
+    }
+}
+
+fn principal(c: Claims) -> Result<Principal, AuthError> {
+    let tenant =
+        c.tid.as_deref().and_then(TenantId::parse).ok_or_else(|| {
+            AuthError::InvalidToken("The token has no valid tenant id (tid).".into())
+        })?;
+    let (permissions, app_only) = match (c.scp, c.roles) {
+        (Some(scp), _) => (scp.split_whitespace().map(str::to_owned).collect(), false),
+        (None, Some(roles)) => (roles, true),
+        (None, None) => (Vec::new(), false),
+    };
+    Ok(Principal {
+        tenant,
+        subject: c.oid.or(c.sub).unwrap_or_default(),
+        app_id: c.appid,
+        permissions,
+        app_only,
+    })
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), AuthError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), AuthError> {
+    std::fs::write(path, bytes)?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn check_private(path: &Path) -> Result<(), AuthError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(AuthError::Key(format!(
+            "{} is readable by others (mode {:o}); run: chmod 600 {}",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path) -> Result<(), AuthError> {
+    Ok(())
+}
+
+/// Builds the claims of a dev token.
+pub fn dev_claims(
+    tenant: &TenantId,
+    scopes: &[String],
+    roles: &[String],
+    expires_in: i64,
+) -> Claims {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let app_only = scopes.is_empty() && !roles.is_empty();
+    let scopes = if scopes.is_empty() && roles.is_empty() {
+        vec![DEFAULT_PERMISSION.to_owned()]
+    } else {
+        scopes.to_vec()
+    };
+    Claims {
+        aud: AUDIENCES[0].to_owned(),
+        iss: format!("https://sts.windows.net/{tenant}/"),
+        iat: now,
+        nbf: now,
+        exp: now.saturating_add(expires_in),
+        tid: Some(tenant.to_string()),
+        oid: Some(uuid::Uuid::new_v4().to_string()),
+        sub: Some("enrollgraph-dev".into()),
+        appid: Some("00000000-0000-0000-0000-000000000e9f".into()),
+        scp: (!app_only).then(|| scopes.join(" ")),
+        roles: app_only.then(|| roles.to_vec()),
+        ver: Some("1.0".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant() -> TenantId {
+        TenantId::parse("11111111-2222-3333-4444-555555555555").unwrap_or_else(|| panic!())
+    }
+
+    #[test]
+    fn minted_tokens_verify_and_carry_permissions() -> Result<(), AuthError> {
+        let dir = std::env::temp_dir().join(format!("eg-auth-{}", uuid::Uuid::new_v4()));
+        let keys = Keys::load_or_create(&dir)?;
+        let token = keys.mint(&dev_claims(&tenant(), &[], &[], 600))?;
+        let p = keys.verify(&token)?;
+        assert_eq!(p.tenant, tenant());
+        assert!(p.allows(Access::Write) && p.allows(Access::Read));
+        // the same key is found again
+        let again = Keys::load_or_create(&dir)?;
+        assert!(again.verify(&token).is_ok());
+        let _ = std::fs::remove_dir_all(dir);
+        Ok(())
+    }
+
+    #[test]
+    fn expired_and_unsigned_tokens_are_refused() -> Result<(), AuthError> {
+        let dir = std::env::temp_dir().join(format!("eg-auth-{}", uuid::Uuid::new_v4()));
+        let keys = Keys::load_or_create(&dir)?;
+        let expired = keys.mint(&dev_claims(&tenant(), &[], &[], -3600))?;
+        assert!(keys.verify(&expired).is_err());
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let none = format!(
+            "{}.{}.",
+            b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            b64.encode(r#"{"aud":"https://graph.microsoft.com","tid":"11111111-2222-3333-4444-555555555555","exp":9999999999,"scp":"DeviceManagementServiceConfig.ReadWrite.All"}"#)
+        );
+        assert!(keys.verify(&none).is_err());
+        let _ = std::fs::remove_dir_all(dir);
+        Ok(())
+    }
+
+    #[test]
+    fn read_permissions_do_not_allow_writes() {
+        let p = Principal {
+            tenant: tenant(),
+            subject: String::new(),
+            app_id: None,
+            permissions: vec!["DeviceManagementConfiguration.Read.All".into()],
+            app_only: false,
+        };
+        assert!(p.allows(Access::Read));
+        assert!(!p.allows(Access::Write));
+    }
+}

@@ -1,0 +1,572 @@
+//! The embedded SQLite backend.
+//!
+//! Writes go to one writer thread. It takes every job queued at that moment (up to
+//! [`Options::max_batch`]), runs each inside its own savepoint of one `BEGIN IMMEDIATE`
+//! transaction, commits once, and only then answers each job: requests that arrive together
+//! share one commit and one fsync (group commit), and a job that fails is rolled back to its
+//! savepoint without touching the others. With WAL and `synchronous=FULL` a commit is durable
+//! when it returns, so no response is sent before its write is on disk.
+//!
+//! Reads run on a small pool of connections in blocking tasks, each in its own read
+//! transaction (a consistent WAL snapshot).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+
+use domain::store::{ReadJob, WriteJob};
+use domain::{
+    Assignment, Configuration, DomainError, ReadTx, Store, StoreError, TenantId, WriteTx,
+};
+use futures::future::BoxFuture;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{Map, Value};
+use tokio::sync::{oneshot, Semaphore};
+
+use crate::OpenError;
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_initial.sql")];
+
+/// Tuning of the SQLite backend.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Reader connections.
+    pub readers: usize,
+    /// Most write jobs committed together.
+    pub max_batch: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            readers: 4,
+            max_batch: 64,
+        }
+    }
+}
+
+struct WriteRequest {
+    tenant: TenantId,
+    job: WriteJob,
+    done: oneshot::Sender<Result<(), DomainError>>,
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    writer: Mutex<mpsc::Sender<WriteRequest>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    reader_permits: Arc<Semaphore>,
+    path: PathBuf,
+}
+
+fn sqlite_err(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
+        other => StoreError::Internal(other.to_string()),
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection, rusqlite::Error> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i as i64 + 1;
+        if version > current {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", version)?;
+        }
+    }
+    tx.commit()
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, migrates it, and starts the writer.
+    pub fn open(path: &Path, options: Options) -> Result<SqliteStore, OpenError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let wrap = |source| OpenError::Sqlite {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut writer = connect(path).map_err(wrap)?;
+        migrate(&mut writer).map_err(wrap)?;
+        let mut readers = Vec::new();
+        for _ in 0..options.readers.max(1) {
+            readers.push(connect(path).map_err(wrap)?);
+        }
+        let (tx, rx) = mpsc::channel::<WriteRequest>();
+        let max_batch = options.max_batch.max(1);
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(writer, rx, max_batch))?;
+        Ok(SqliteStore {
+            writer: Mutex::new(tx),
+            reader_permits: Arc::new(Semaphore::new(readers.len())),
+            readers: Arc::new(Mutex::new(readers)),
+            path: path.to_owned(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn run_job(conn: &Connection, tenant: &TenantId, job: WriteJob) -> Result<(), DomainError> {
+    let mut tx = SqliteTx { conn, tenant };
+    match catch_unwind(AssertUnwindSafe(move || job(&mut tx))) {
+        Ok(r) => r,
+        Err(_) => Err(StoreError::Internal("a write job panicked".into()).into()),
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteRequest>, max_batch: usize) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let msg = e.to_string();
+            for r in batch {
+                let _ = r
+                    .done
+                    .send(Err(StoreError::Unavailable(msg.clone()).into()));
+            }
+            continue;
+        }
+        let mut results = Vec::with_capacity(batch.len());
+        for r in batch {
+            let outcome = match conn.execute_batch("SAVEPOINT job") {
+                Err(e) => Err(sqlite_err(e).into()),
+                Ok(()) => {
+                    let out = run_job(&conn, &r.tenant, r.job);
+                    let end = if out.is_ok() {
+                        conn.execute_batch("RELEASE job")
+                    } else {
+                        conn.execute_batch("ROLLBACK TO job; RELEASE job")
+                    };
+                    match end {
+                        Ok(()) => out,
+                        Err(e) => Err(sqlite_err(e).into()),
+                    }
+                }
+            };
+            results.push((r.done, outcome));
+        }
+        let commit = conn.execute_batch("COMMIT");
+        if let Err(e) = &commit {
+            tracing::error!(error = %e, "commit failed");
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for (done, outcome) in results {
+            let outcome = match (&commit, outcome) {
+                (Err(e), Ok(())) => Err(StoreError::Unavailable(e.to_string()).into()),
+                (_, o) => o,
+            };
+            let _ = done.send(outcome);
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn read(&self, tenant: &TenantId, job: ReadJob) -> BoxFuture<'_, Result<(), DomainError>> {
+        let tenant = tenant.clone();
+        let pool = self.readers.clone();
+        let permits = self.reader_permits.clone();
+        Box::pin(async move {
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .map_err(|e| StoreError::Internal(e.to_string()))?;
+            let joined = tokio::task::spawn_blocking(move || {
+                let conn = pool
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.pop())
+                    .ok_or_else(|| StoreError::Internal("no reader connection".into()))?;
+                let result = (|| {
+                    conn.execute_batch("BEGIN").map_err(sqlite_err)?;
+                    let mut tx = SqliteTx {
+                        conn: &conn,
+                        tenant: &tenant,
+                    };
+                    let out = match catch_unwind(AssertUnwindSafe(|| job(&mut tx))) {
+                        Ok(r) => r,
+                        Err(_) => Err(StoreError::Internal("a read job panicked".into()).into()),
+                    };
+                    let _ = conn.execute_batch("COMMIT");
+                    out
+                })();
+                if let Ok(mut p) = pool.lock() {
+                    p.push(conn);
+                }
+                result
+            })
+            .await;
+            joined.map_err(|e| StoreError::Internal(e.to_string()))?
+        })
+    }
+
+    fn write(&self, tenant: &TenantId, job: WriteJob) -> BoxFuture<'_, Result<(), DomainError>> {
+        let (done, wait) = oneshot::channel();
+        let sent = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Internal("writer lock poisoned".into()))
+            .and_then(|w| {
+                w.send(WriteRequest {
+                    tenant: tenant.clone(),
+                    job,
+                    done,
+                })
+                .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))
+            });
+        Box::pin(async move {
+            sent?;
+            wait.await
+                .map_err(|_| StoreError::Internal("the writer dropped a job".into()))?
+        })
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+/// A transaction bound to one tenant.
+struct SqliteTx<'c> {
+    conn: &'c Connection,
+    tenant: &'c TenantId,
+}
+
+const CONFIG_COLUMNS: &str =
+    "id, odata_type, ranking, is_default, priority, version, created, modified, properties";
+
+fn parse_props(text: &str) -> Result<Map<String, Value>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Internal(format!("stored JSON: {e}")))
+}
+
+fn to_text(props: &Map<String, Value>) -> Result<String, StoreError> {
+    serde_json::to_string(props).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+type ConfigRow = (
+    String,
+    String,
+    String,
+    bool,
+    i32,
+    i32,
+    String,
+    String,
+    String,
+);
+
+fn config_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConfigRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+    ))
+}
+
+fn to_configuration(row: ConfigRow) -> Result<Configuration, StoreError> {
+    let (id, odata_type, ranking, is_default, priority, version, created, modified, props) = row;
+    Ok(Configuration {
+        id,
+        odata_type,
+        ranking,
+        is_default,
+        priority,
+        version,
+        created,
+        modified,
+        properties: parse_props(&props)?,
+    })
+}
+
+fn to_assignment(row: (String, String, String)) -> Result<Assignment, StoreError> {
+    Ok(Assignment {
+        configuration_id: row.0,
+        id: row.1,
+        properties: parse_props(&row.2)?,
+    })
+}
+
+impl SqliteTx<'_> {
+    fn t(&self) -> &str {
+        self.tenant.as_str()
+    }
+
+    fn query_configs(
+        &self,
+        sql: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<Configuration>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite_err)?;
+        let rows = stmt.query_map(args, config_row).map_err(sqlite_err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(to_configuration(row.map_err(sqlite_err)?)?);
+        }
+        Ok(out)
+    }
+
+    fn query_assignments(
+        &self,
+        sql: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<Assignment>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite_err)?;
+        let rows = stmt
+            .query_map(args, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(sqlite_err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(to_assignment(row.map_err(sqlite_err)?)?);
+        }
+        Ok(out)
+    }
+}
+
+impl ReadTx for SqliteTx<'_> {
+    fn tenant_exists(&mut self) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM tenants WHERE tenant_id = ?1")
+            .and_then(|mut s| s.exists(params![self.t()]))
+            .map_err(sqlite_err)
+    }
+
+    fn get_configuration(&mut self, id: &str) -> Result<Option<Configuration>, StoreError> {
+        let sql =
+            format!("SELECT {CONFIG_COLUMNS} FROM configurations WHERE tenant_id = ?1 AND id = ?2");
+        let row = self
+            .conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row(params![self.t(), id], config_row).optional())
+            .map_err(sqlite_err)?;
+        row.map(to_configuration).transpose()
+    }
+
+    fn list_configurations(&mut self) -> Result<Vec<Configuration>, StoreError> {
+        let sql = format!(
+            "SELECT {CONFIG_COLUMNS} FROM configurations WHERE tenant_id = ?1 ORDER BY seq"
+        );
+        self.query_configs(&sql, &[&self.t()])
+    }
+
+    fn ranking(&mut self, ranking: &str) -> Result<Vec<(String, i32)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, priority FROM configurations
+                 WHERE tenant_id = ?1 AND ranking = ?2 AND is_default = 0 ORDER BY priority",
+            )
+            .map_err(sqlite_err)?;
+        let rows = stmt
+            .query_map(params![self.t(), ranking], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(sqlite_err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(sqlite_err)
+    }
+
+    fn get_assignment(
+        &mut self,
+        configuration_id: &str,
+        id: &str,
+    ) -> Result<Option<Assignment>, StoreError> {
+        let mut found = self.query_assignments(
+            "SELECT configuration_id, id, properties FROM assignments
+             WHERE tenant_id = ?1 AND configuration_id = ?2 AND id = ?3",
+            &[&self.t(), &configuration_id, &id],
+        )?;
+        Ok(found.pop())
+    }
+
+    fn list_assignments(&mut self, configuration_id: &str) -> Result<Vec<Assignment>, StoreError> {
+        self.query_assignments(
+            "SELECT configuration_id, id, properties FROM assignments
+             WHERE tenant_id = ?1 AND configuration_id = ?2 ORDER BY seq",
+            &[&self.t(), &configuration_id],
+        )
+    }
+
+    fn list_assignments_of(
+        &mut self,
+        configuration_ids: &[String],
+    ) -> Result<Vec<Assignment>, StoreError> {
+        if configuration_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(configuration_ids)
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        self.query_assignments(
+            "SELECT configuration_id, id, properties FROM assignments
+             WHERE tenant_id = ?1 AND configuration_id IN (SELECT value FROM json_each(?2))
+             ORDER BY seq",
+            &[&self.t(), &ids],
+        )
+    }
+}
+
+impl WriteTx for SqliteTx<'_> {
+    fn insert_tenant(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO tenants (tenant_id, created) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![self.t(), domain::record::now_timestamp()]))
+            .map(|_| ())
+            .map_err(sqlite_err)
+    }
+
+    fn insert_configuration(&mut self, c: &Configuration) -> Result<(), StoreError> {
+        let props = to_text(&c.properties)?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO configurations (tenant_id, id, odata_type, ranking, is_default,
+                   priority, version, created, modified, display_name, properties)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    self.t(),
+                    c.id,
+                    c.odata_type,
+                    c.ranking,
+                    c.is_default,
+                    c.priority,
+                    c.version,
+                    c.created,
+                    c.modified,
+                    c.properties.get("displayName").and_then(Value::as_str),
+                    props
+                ])
+            })
+            .map(|_| ())
+            .map_err(sqlite_err)
+    }
+
+    fn update_configuration(&mut self, c: &Configuration) -> Result<(), StoreError> {
+        let props = to_text(&c.properties)?;
+        self.conn
+            .prepare_cached(
+                "UPDATE configurations SET odata_type = ?3, ranking = ?4, is_default = ?5,
+                   priority = ?6, version = ?7, created = ?8, modified = ?9, display_name = ?10,
+                   properties = ?11
+                 WHERE tenant_id = ?1 AND id = ?2",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    self.t(),
+                    c.id,
+                    c.odata_type,
+                    c.ranking,
+                    c.is_default,
+                    c.priority,
+                    c.version,
+                    c.created,
+                    c.modified,
+                    c.properties.get("displayName").and_then(Value::as_str),
+                    props
+                ])
+            })
+            .map(|_| ())
+            .map_err(sqlite_err)
+    }
+
+    fn delete_configuration(&mut self, id: &str) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM configurations WHERE tenant_id = ?1 AND id = ?2")
+            .and_then(|mut s| s.execute(params![self.t(), id]))
+            .map(|n| n > 0)
+            .map_err(sqlite_err)
+    }
+
+    fn set_priorities(&mut self, changes: &[(String, i32)]) -> Result<(), StoreError> {
+        // Two passes so that the unique ranking index holds after every single statement.
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "UPDATE configurations SET priority = ?3 WHERE tenant_id = ?1 AND id = ?2",
+            )
+            .map_err(sqlite_err)?;
+        for (id, p) in changes {
+            stmt.execute(params![self.t(), id, -i64::from(*p)])
+                .map_err(sqlite_err)?;
+        }
+        for (id, p) in changes {
+            stmt.execute(params![self.t(), id, p]).map_err(sqlite_err)?;
+        }
+        Ok(())
+    }
+
+    fn insert_assignment(&mut self, a: &Assignment) -> Result<(), StoreError> {
+        let props = to_text(&a.properties)?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO assignments (tenant_id, configuration_id, id, properties)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![self.t(), a.configuration_id, a.id, props]))
+            .map(|_| ())
+            .map_err(sqlite_err)
+    }
+
+    fn update_assignment(&mut self, a: &Assignment) -> Result<(), StoreError> {
+        let props = to_text(&a.properties)?;
+        self.conn
+            .prepare_cached(
+                "UPDATE assignments SET properties = ?4
+                 WHERE tenant_id = ?1 AND configuration_id = ?2 AND id = ?3",
+            )
+            .and_then(|mut s| s.execute(params![self.t(), a.configuration_id, a.id, props]))
+            .map(|_| ())
+            .map_err(sqlite_err)
+    }
+
+    fn delete_assignment(&mut self, configuration_id: &str, id: &str) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached(
+                "DELETE FROM assignments WHERE tenant_id = ?1 AND configuration_id = ?2 AND id = ?3",
+            )
+            .and_then(|mut s| s.execute(params![self.t(), configuration_id, id]))
+            .map(|n| n > 0)
+            .map_err(sqlite_err)
+    }
+
+    fn delete_assignments_of(&mut self, configuration_id: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "DELETE FROM assignments WHERE tenant_id = ?1 AND configuration_id = ?2",
+            )
+            .and_then(|mut s| s.execute(params![self.t(), configuration_id]))
+            .map(|_| ())
+            .map_err(sqlite_err)
+    }
+}
