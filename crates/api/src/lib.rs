@@ -1,1 +1,72 @@
-//! placeholder
+//! # api: the HTTP surface
+//!
+//! ## Layout
+//! - [`router`]: the axum router: `/healthz`, `/{version}/$metadata`, and every Graph path,
+//!   which [`dispatch`] resolves with [`odata::path`] and hands to one operation in [`routes`].
+//! - [`layer`]: request ids, Graph's headers and the error envelope on every response.
+//! - [`error`]: the table of Graph error codes.
+//! - [`request`]: what every Graph request needs before it reaches an operation: the bearer
+//!   token, the permission check, the JSON body.
+//! - [`shape`]: stored items written as Graph JSON for one API version.
+//!
+//! Flow of a request: layer → dispatch (version, path, auth) → routes::* (body, domain call)
+//! → shape → layer.
+
+pub mod dispatch;
+pub mod error;
+pub mod layer;
+pub mod request;
+pub mod routes;
+pub mod shape;
+
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+
+/// How faithfully to follow the real service where it differs from the docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fidelity {
+    /// What the real service does (PATCH answers 204).
+    #[default]
+    Service,
+    /// What the docs say (PATCH answers 200 with the entity).
+    Docs,
+}
+
+/// Settings of the HTTP surface.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// The base URL written into absolute URLs (`@odata.context`, `Location`); when unset,
+    /// the scheme and `Host` of each request.
+    pub public_url: Option<String>,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    pub fidelity: Fidelity,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings {
+            public_url: None,
+            max_body_bytes: 1024 * 1024,
+            fidelity: Fidelity::Service,
+        }
+    }
+}
+
+/// What handlers share.
+pub struct AppState {
+    pub service: domain::Service,
+    pub keys: auth::Keys,
+    pub settings: ApiSettings,
+}
+
+/// The router of the whole server.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(dispatch::graph)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(layer::graph_layer))
+}

@@ -27,6 +27,11 @@ pub fn now_timestamp_whole_seconds() -> String {
         .unwrap_or_else(|_| MIN_TIMESTAMP.to_owned())
 }
 
+/// A fresh random GUID, lowercase hyphenated.
+pub fn new_guid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 /// A device enrollment configuration as stored.
 ///
 /// The server-managed properties are fields; everything a client may set is in `properties`,

@@ -1,1 +1,13 @@
-//! placeholder
+//! # odata: OData URL conventions, pure and without IO
+//!
+//! ## Layout
+//! - [`path`]: resource paths (`deviceManagement/deviceEnrollmentConfigurations('id')/assign`)
+//!   resolved against the EDM into a typed [`path::ResourcePath`]: keys in both `/{id}` and
+//!   `('{id}')` forms, type-cast segments, `$count`, and bound operations matched
+//!   case-insensitively with or without their namespace.
+//! - [`context`]: `@odata.context` URLs as Graph writes them.
+//!
+//! The query-option engine (`$filter`, `$orderby`, paging) grows here too.
+
+pub mod context;
+pub mod path;

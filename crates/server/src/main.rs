@@ -1,1 +1,206 @@
-fn main() {}
+//! The `enrollgraph` command.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use enrollgraph::{build_state, default_tenant, launch, Settings};
+
+/// A Microsoft Graph server for Intune device enrollment configurations and their assignments.
+#[derive(Parser)]
+#[command(name = "enrollgraph", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Print a signed bearer token for this server (uses the data dir's key).
+    Token(TokenArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FidelityArg {
+    /// Behave like the real service (PATCH answers 204).
+    Service,
+    /// Behave like the documentation (PATCH answers 200 with the entity).
+    Docs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ENROLLGRAPH_LISTEN", default_value = "127.0.0.1:8940")]
+    listen: SocketAddr,
+    /// Directory of the signing key, the tenant id and the SQLite database.
+    #[arg(
+        long,
+        env = "ENROLLGRAPH_DATA_DIR",
+        default_value = "./enrollgraph-data"
+    )]
+    data_dir: PathBuf,
+    /// Database URL (sqlite://PATH); by default enrollgraph.db in the data dir.
+    #[arg(long, env = "ENROLLGRAPH_DATABASE_URL")]
+    database: Option<String>,
+    /// Base URL written into absolute URLs; by default the scheme and Host of each request.
+    #[arg(long, env = "ENROLLGRAPH_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// PEM public key whose tokens are trusted too (repeatable).
+    #[arg(
+        long = "trust-key",
+        env = "ENROLLGRAPH_TRUST_KEYS",
+        value_delimiter = ','
+    )]
+    trust_keys: Vec<PathBuf>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "ENROLLGRAPH_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Where the real service and its docs differ, follow which.
+    #[arg(
+        long,
+        env = "ENROLLGRAPH_FIDELITY",
+        value_enum,
+        default_value = "service"
+    )]
+    fidelity: FidelityArg,
+    /// Log format.
+    #[arg(
+        long,
+        env = "ENROLLGRAPH_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+}
+
+#[derive(clap::Args)]
+struct TokenArgs {
+    /// Data dir whose signing key signs the token.
+    #[arg(
+        long,
+        env = "ENROLLGRAPH_DATA_DIR",
+        default_value = "./enrollgraph-data"
+    )]
+    data_dir: PathBuf,
+    /// Tenant id (tid); by default the one kept in the data dir.
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Delegated permission (scp); repeatable.
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// Application permission (roles); repeatable. Gives an app-only token.
+    #[arg(long = "role")]
+    roles: Vec<String>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    expires_in: i64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Token(args) => token(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("enrollgraph: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ENROLLGRAPH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    init_logs(args.log_format);
+    let settings = Settings {
+        data_dir: args.data_dir,
+        database_url: args.database,
+        public_url: args.public_url,
+        trusted_keys: args.trust_keys,
+        max_body_bytes: args.max_body_bytes,
+        fidelity: match args.fidelity {
+            FidelityArg::Service => api::Fidelity::Service,
+            FidelityArg::Docs => api::Fidelity::Docs,
+        },
+    };
+    let state = build_state(&settings)?;
+    let tenant = default_tenant(&settings.data_dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        let addr = listener.local_addr()?;
+        tracing::info!(
+            listen = %addr,
+            data_dir = %settings.data_dir.display(),
+            database = %store::redact(&settings.database_url()),
+            "enrollgraph is serving"
+        );
+        println!("enrollgraph listening on http://{addr} (beta: http://{addr}/beta, v1.0: http://{addr}/v1.0)");
+        println!("data dir: {}", settings.data_dir.display());
+        println!(
+            "get a token: enrollgraph token --data-dir {} [--tenant {tenant}]",
+            settings.data_dir.display()
+        );
+        launch(state, listener, shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn token(args: TokenArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let keys = auth::Keys::load_or_create(&args.data_dir)?;
+    let tenant = match args.tenant {
+        Some(t) => domain::TenantId::parse(&t).ok_or("--tenant must be a GUID")?,
+        None => default_tenant(&args.data_dir)?,
+    };
+    let claims = auth::dev_claims(&tenant, &args.scopes, &args.roles, args.expires_in);
+    println!("{}", keys.mint(&claims)?);
+    Ok(())
+}

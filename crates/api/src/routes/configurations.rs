@@ -1,0 +1,174 @@
+//! `GET|POST /deviceManagement/deviceEnrollmentConfigurations`,
+//! `GET /deviceManagement/deviceEnrollmentConfigurations/$count`,
+//! `GET|PATCH|DELETE /deviceManagement/deviceEnrollmentConfigurations/{id}`:
+//! the polymorphic collection of configurations (optionally through a type-cast segment).
+
+use axum::response::Response;
+use domain::service::WithAssignments;
+use http::StatusCode;
+use serde_json::{Map, Value};
+
+use super::{count as count_response, json, no_content, with_context};
+use crate::dispatch::Ctx;
+use crate::error::{Code, GraphError};
+use crate::shape;
+use crate::Fidelity;
+
+fn matches_cast(ctx: &Ctx, odata_type: &str, cast: Option<&str>) -> bool {
+    cast.is_none_or(|c| ctx.model().is_assignable(odata_type, c))
+}
+
+fn entity(ctx: &Ctx, (c, assignments): &WithAssignments) -> Option<Map<String, Value>> {
+    let mut out = shape::configuration(ctx.model(), c)?;
+    if let Some(list) = assignments {
+        let items = list
+            .iter()
+            .map(|a| Value::Object(shape::assignment(ctx.model(), a)))
+            .collect();
+        out.insert("assignments".into(), Value::Array(items));
+    }
+    Some(out)
+}
+
+/// `GET …/deviceEnrollmentConfigurations`: every configuration of the tenant, each with its own
+/// `@odata.type`.
+pub async fn list(ctx: Ctx, cast: Option<String>) -> Result<Response, GraphError> {
+    ctx.query.allow_only(&["$expand"])?;
+    let expand = ctx.query.expand_assignments()?;
+    let items = ctx
+        .state
+        .service
+        .list_configurations(&ctx.principal.tenant, ctx.version, expand)
+        .await?;
+    let value: Vec<Value> = items
+        .iter()
+        .filter(|(c, _)| matches_cast(&ctx, &c.odata_type, cast.as_deref()))
+        .filter_map(|item| entity(&ctx, item).map(Value::Object))
+        .collect();
+    let context = ctx.context_url(&odata::context::configurations(cast.as_deref(), expand));
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), Value::String(context));
+    body.insert("value".into(), Value::Array(value));
+    Ok(json(StatusCode::OK, &Value::Object(body)))
+}
+
+/// `GET …/deviceEnrollmentConfigurations/$count`: the number of configurations, as text.
+pub async fn count(ctx: Ctx, cast: Option<String>) -> Result<Response, GraphError> {
+    ctx.query.allow_only(&[])?;
+    let items = ctx
+        .state
+        .service
+        .list_configurations(&ctx.principal.tenant, ctx.version, false)
+        .await?;
+    let n = items
+        .iter()
+        .filter(|(c, _)| matches_cast(&ctx, &c.odata_type, cast.as_deref()))
+        .count();
+    Ok(count_response(n))
+}
+
+/// `POST …/deviceEnrollmentConfigurations`: creates a configuration of the kind its
+/// `@odata.type` names; 201 with the created entity.
+pub async fn create(ctx: Ctx, cast: Option<String>) -> Result<Response, GraphError> {
+    ctx.query.allow_only(&[])?;
+    let mut body = ctx.json()?;
+    if let (Some(c), Some(obj)) = (cast.as_deref(), body.as_object_mut()) {
+        // A cast segment names the type when the body does not.
+        obj.entry("@odata.type")
+            .or_insert_with(|| Value::String(format!("#microsoft.graph.{c}")));
+    }
+    let created = ctx
+        .state
+        .service
+        .create_configuration(&ctx.principal.tenant, ctx.version, &body)
+        .await?;
+    let entity = shape::configuration(ctx.model(), &created)
+        .ok_or_else(|| GraphError::new(Code::InternalError, "The created item cannot be shown."))?;
+    let location = format!(
+        "{}/{}/deviceManagement/deviceEnrollmentConfigurations('{}')",
+        ctx.base,
+        ctx.version.segment(),
+        created.id
+    );
+    let mut res = json(
+        StatusCode::CREATED,
+        &with_context(
+            ctx.context_url(&odata::context::configuration(None, false)),
+            entity,
+        ),
+    );
+    if let Ok(v) = http::HeaderValue::from_str(&location) {
+        res.headers_mut().insert(http::header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+async fn fetch(
+    ctx: &Ctx,
+    id: &str,
+    cast: Option<&str>,
+    expand: bool,
+) -> Result<WithAssignments, GraphError> {
+    let item = ctx
+        .state
+        .service
+        .get_configuration(&ctx.principal.tenant, ctx.version, id, expand)
+        .await?;
+    if !matches_cast(ctx, &item.0.odata_type, cast) {
+        return Err(GraphError::new(
+            Code::ResourceNotFound,
+            format!("A deviceEnrollmentConfiguration with id '{id}' of the requested type was not found."),
+        ));
+    }
+    Ok(item)
+}
+
+/// `GET …/deviceEnrollmentConfigurations/{id}`: one configuration (`$expand=assignments` adds
+/// its assignments).
+pub async fn get(ctx: Ctx, id: String, cast: Option<String>) -> Result<Response, GraphError> {
+    ctx.query.allow_only(&["$expand"])?;
+    let expand = ctx.query.expand_assignments()?;
+    let item = fetch(&ctx, &id, cast.as_deref(), expand).await?;
+    let entity =
+        entity(&ctx, &item).ok_or_else(|| GraphError::new(Code::ResourceNotFound, "Not found."))?;
+    let context = ctx.context_url(&odata::context::configuration(cast.as_deref(), expand));
+    Ok(json(StatusCode::OK, &with_context(context, entity)))
+}
+
+/// `PATCH …/deviceEnrollmentConfigurations/{id}`: changes the given settings; 204 (the real
+/// service), or 200 with the entity under the docs fidelity.
+pub async fn update(ctx: Ctx, id: String, cast: Option<String>) -> Result<Response, GraphError> {
+    ctx.query.allow_only(&[])?;
+    let body = ctx.json()?;
+    fetch(&ctx, &id, cast.as_deref(), false).await?;
+    let updated = ctx
+        .state
+        .service
+        .update_configuration(&ctx.principal.tenant, ctx.version, &id, &body)
+        .await?;
+    match ctx.state.settings.fidelity {
+        Fidelity::Service => Ok(no_content()),
+        Fidelity::Docs => {
+            let entity = shape::configuration(ctx.model(), &updated)
+                .ok_or_else(|| GraphError::new(Code::InternalError, "The item cannot be shown."))?;
+            Ok(json(
+                StatusCode::OK,
+                &with_context(
+                    ctx.context_url(&odata::context::configuration(None, false)),
+                    entity,
+                ),
+            ))
+        }
+    }
+}
+
+/// `DELETE …/deviceEnrollmentConfigurations/{id}`: deletes it and its assignments; 204.
+pub async fn delete(ctx: Ctx, id: String, cast: Option<String>) -> Result<Response, GraphError> {
+    ctx.query.allow_only(&[])?;
+    fetch(&ctx, &id, cast.as_deref(), false).await?;
+    ctx.state
+        .service
+        .delete_configuration(&ctx.principal.tenant, ctx.version, &id)
+        .await?;
+    Ok(no_content())
+}
