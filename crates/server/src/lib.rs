@@ -17,13 +17,15 @@ use api::{ApiSettings, AppState, Fidelity};
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub data_dir: PathBuf,
-    /// `sqlite://PATH`; by default `enrollgraph.db` in the data dir.
+    /// `sqlite://PATH` or `postgres://…`; by default `enrollgraph.db` in the data dir.
     pub database_url: Option<String>,
     pub public_url: Option<String>,
     /// PEM public keys whose tokens are trusted besides the server's own.
     pub trusted_keys: Vec<PathBuf>,
     pub max_body_bytes: usize,
     pub fidelity: Fidelity,
+    /// Pool size and timeouts of the database.
+    pub database: store::Options,
 }
 
 impl Settings {
@@ -36,6 +38,7 @@ impl Settings {
             trusted_keys: Vec::new(),
             max_body_bytes: ApiSettings::default().max_body_bytes,
             fidelity: Fidelity::Service,
+            database: store::Options::default(),
         }
     }
 
@@ -68,7 +71,7 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
     std::fs::create_dir_all(&settings.data_dir)
         .map_err(|e| StartError::File(settings.data_dir.clone(), e))?;
     let models = Arc::new(edm::Models::load()?);
-    let store = store::open(&settings.database_url())?;
+    let store = store::open(&settings.database_url(), &settings.database)?;
     let mut keys = auth::Keys::load_or_create(&settings.data_dir)?;
     for path in &settings.trusted_keys {
         let pem = std::fs::read(path).map_err(|e| StartError::File(path.clone(), e))?;

@@ -21,6 +21,8 @@ enum Command {
     Serve(ServeArgs),
     /// Print a signed bearer token for this server (uses the data dir's key).
     Token(TokenArgs),
+    /// Apply the database migrations and exit.
+    Migrate(MigrateArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -81,6 +83,60 @@ struct ServeArgs {
         default_value = "text"
     )]
     log_format: LogFormat,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(clap::Args)]
+struct DbArgs {
+    /// Most database connections held open (PostgreSQL).
+    #[arg(long, env = "ENROLLGRAPH_DB_POOL_SIZE", default_value_t = 16)]
+    db_pool_size: usize,
+    /// Longest wait to open a database connection, in milliseconds.
+    #[arg(
+        long,
+        env = "ENROLLGRAPH_DB_CONNECT_TIMEOUT_MS",
+        default_value_t = 5000
+    )]
+    db_connect_timeout_ms: u64,
+    /// Longest wait for a free pooled connection, in milliseconds.
+    #[arg(
+        long,
+        env = "ENROLLGRAPH_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 5000
+    )]
+    db_acquire_timeout_ms: u64,
+    /// Longest wait for one database statement, in milliseconds.
+    #[arg(long, env = "ENROLLGRAPH_DB_QUERY_TIMEOUT_MS", default_value_t = 10000)]
+    db_query_timeout_ms: u64,
+}
+
+impl DbArgs {
+    fn options(&self) -> store::Options {
+        use std::time::Duration;
+        store::Options {
+            pool_size: self.db_pool_size.max(1),
+            connect_timeout: Duration::from_millis(self.db_connect_timeout_ms),
+            acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+            query_timeout: Duration::from_millis(self.db_query_timeout_ms),
+        }
+    }
+}
+
+#[derive(clap::Args)]
+struct MigrateArgs {
+    /// Data dir (its SQLite file is the default database).
+    #[arg(
+        long,
+        env = "ENROLLGRAPH_DATA_DIR",
+        default_value = "./enrollgraph-data"
+    )]
+    data_dir: PathBuf,
+    /// Database URL (sqlite://PATH or postgres://…); by default enrollgraph.db in the data dir.
+    #[arg(long, env = "ENROLLGRAPH_DATABASE_URL")]
+    database: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(clap::Args)]
@@ -111,6 +167,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Token(args) => token(args),
+        Command::Migrate(args) => migrate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -145,6 +202,7 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             FidelityArg::Service => api::Fidelity::Service,
             FidelityArg::Docs => api::Fidelity::Docs,
         },
+        database: args.db.options(),
     };
     let state = build_state(&settings)?;
     let tenant = default_tenant(&settings.data_dir)?;
@@ -192,6 +250,19 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn migrate(args: MigrateArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let mut settings = Settings::new(&args.data_dir);
+    settings.database_url = args.database;
+    settings.database = args.db.options();
+    let url = settings.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)?;
+    }
+    store::open(&url, &settings.database)?;
+    println!("migrated {}", store::redact(&url));
+    Ok(())
 }
 
 fn token(args: TokenArgs) -> Result<(), Box<dyn std::error::Error>> {

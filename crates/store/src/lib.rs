@@ -5,25 +5,29 @@
 //! - [`sqlite`]: embedded SQLite (the default): WAL, `synchronous=FULL`, one writer thread
 //!   that commits the write jobs queued together in one transaction (group commit), and a
 //!   small pool of reader connections.
+//! - [`postgres`]: PostgreSQL (and the SQL it shares with CockroachDB and YugabyteDB), for
+//!   several nodes on one database: a pool with timeouts, per-tenant row locks.
 //! - `migrations/`: the schema of each backend, embedded and applied at start.
 //!
 //! Every backend keeps the contract written on [`domain::store`]; the conformance tests in
 //! `tests/` run against each of them.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use domain::Store;
 
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("unsupported database URL scheme in '{0}': use sqlite://PATH (the default is a file in the data dir)")]
+    #[error("unsupported database URL scheme in '{0}': use sqlite://PATH (the default is a file in the data dir) or postgres://USER@HOST:PORT/DB")]
     Scheme(String),
-    #[error("PostgreSQL is not supported by this build yet: use sqlite://PATH")]
-    PostgresUnsupported,
+    #[error("cannot open the PostgreSQL database: {0}")]
+    Postgres(String),
     #[error("cannot open the SQLite database {path}: {source}")]
     Sqlite {
         path: String,
@@ -31,6 +35,30 @@ pub enum OpenError {
     },
     #[error("cannot prepare the database: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// Connection settings of the database (PostgreSQL; SQLite uses its own defaults).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Most connections held open.
+    pub pool_size: usize,
+    /// Longest wait to open a connection.
+    pub connect_timeout: Duration,
+    /// Longest wait for a free connection from the pool.
+    pub acquire_timeout: Duration,
+    /// Longest wait for any one statement.
+    pub query_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            pool_size: 16,
+            connect_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(5),
+            query_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Redacts the password of a database URL for logs.
@@ -47,9 +75,9 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Opens the store named by `url` (`sqlite://PATH`, `sqlite:PATH`; a relative path is taken
-/// from the working directory).
-pub fn open(url: &str) -> Result<Arc<dyn Store>, OpenError> {
+/// Opens the store named by `url`: `sqlite://PATH` or `sqlite:PATH` (a relative path is taken
+/// from the working directory), or `postgres://…` / `postgresql://…`.
+pub fn open(url: &str, options: &Options) -> Result<Arc<dyn Store>, OpenError> {
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -58,7 +86,7 @@ pub fn open(url: &str) -> Result<Arc<dyn Store>, OpenError> {
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(OpenError::PostgresUnsupported);
+        return Ok(Arc::new(postgres::PgStore::open(url, options.clone())?));
     }
     Err(OpenError::Scheme(redact(url)))
 }
