@@ -179,6 +179,31 @@ impl Keys {
         Keys::from_pkcs8(&der)
     }
 
+    /// Loads the signing key from a PEM file (refused if group- or world-readable), so that
+    /// several nodes can share one identity.
+    pub fn load_file(path: &Path) -> Result<Keys, AuthError> {
+        check_private(path)?;
+        Keys::from_pem(&std::fs::read_to_string(path)?)
+    }
+
+    /// Builds the keys from an Ed25519 private key in PKCS#8 PEM form.
+    pub fn from_pem(pem: &str) -> Result<Keys, AuthError> {
+        Keys::from_pkcs8(&pem_unwrap(pem)?)
+    }
+
+    /// A new Ed25519 private key in PKCS#8 PEM form (for `enrollgraph key generate`).
+    pub fn generate_pem() -> Result<String, AuthError> {
+        let rng = ring::rand::SystemRandom::new();
+        let doc = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng)
+            .map_err(|e| AuthError::Key(e.to_string()))?;
+        Ok(pem_wrap(doc.as_ref()))
+    }
+
+    /// Writes a private key file readable by its owner only.
+    pub fn write_key_file(path: &Path, pem: &str) -> Result<(), AuthError> {
+        write_private(path, pem.as_bytes())
+    }
+
     /// Builds the keys from an Ed25519 PKCS#8 document.
     pub fn from_pkcs8(der: &[u8]) -> Result<Keys, AuthError> {
         use ring::signature::KeyPair;

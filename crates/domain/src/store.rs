@@ -70,6 +70,8 @@ pub trait Store: Send + Sync + 'static {
     fn read(&self, tenant: &TenantId, job: ReadJob) -> BoxFuture<'_, Result<(), DomainError>>;
     /// Runs `job` in a write transaction of `tenant`; resolves once it is durable.
     fn write(&self, tenant: &TenantId, job: WriteJob) -> BoxFuture<'_, Result<(), DomainError>>;
+    /// Every tenant that has been set up, in id order (for export).
+    fn tenants(&self) -> BoxFuture<'_, Result<Vec<TenantId>, DomainError>>;
     /// A short name for logs (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 }

@@ -26,6 +26,33 @@ pub struct Settings {
     pub fidelity: Fidelity,
     /// Pool size and timeouts of the database.
     pub database: store::Options,
+    /// Where the signing key comes from; by default `signing-key.pem` in the data dir,
+    /// created on first start.
+    pub signing_key: SigningKey,
+}
+
+/// The source of the token signing key. Several nodes that must accept each other's tokens
+/// are given the same key.
+#[derive(Debug, Clone, Default)]
+pub enum SigningKey {
+    /// `signing-key.pem` in the data dir, created if absent.
+    #[default]
+    DataDir,
+    /// A PEM file (refused if readable by group or others).
+    File(PathBuf),
+    /// PEM text, e.g. from an environment variable.
+    Pem(String),
+}
+
+impl SigningKey {
+    /// Loads the keys.
+    pub fn load(&self, data_dir: &Path) -> Result<auth::Keys, auth::AuthError> {
+        match self {
+            SigningKey::DataDir => auth::Keys::load_or_create(data_dir),
+            SigningKey::File(p) => auth::Keys::load_file(p),
+            SigningKey::Pem(pem) => auth::Keys::from_pem(pem),
+        }
+    }
 }
 
 impl Settings {
@@ -39,6 +66,7 @@ impl Settings {
             max_body_bytes: ApiSettings::default().max_body_bytes,
             fidelity: Fidelity::Service,
             database: store::Options::default(),
+            signing_key: SigningKey::DataDir,
         }
     }
 
@@ -72,7 +100,7 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
         .map_err(|e| StartError::File(settings.data_dir.clone(), e))?;
     let models = Arc::new(edm::Models::load()?);
     let store = store::open(&settings.database_url(), &settings.database)?;
-    let mut keys = auth::Keys::load_or_create(&settings.data_dir)?;
+    let mut keys = settings.signing_key.load(&settings.data_dir)?;
     for path in &settings.trusted_keys {
         let pem = std::fs::read(path).map_err(|e| StartError::File(path.clone(), e))?;
         keys.trust_pem(&pem)?;

@@ -23,6 +23,12 @@ enum Command {
     Token(TokenArgs),
     /// Apply the database migrations and exit.
     Migrate(MigrateArgs),
+    /// Write a new token signing key, to give to every node of a deployment.
+    Keygen(KeygenArgs),
+    /// Write one tenant or all, as JSON Lines.
+    Export(ExportArgs),
+    /// Read JSON Lines written by `export` into the database.
+    Import(ImportArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -85,6 +91,29 @@ struct ServeArgs {
     log_format: LogFormat,
     #[command(flatten)]
     db: DbArgs,
+    #[command(flatten)]
+    key: KeyArgs,
+}
+
+#[derive(clap::Args)]
+struct KeyArgs {
+    /// Token signing key (Ed25519 PKCS#8 PEM file, mode 0600); by default signing-key.pem in
+    /// the data dir, created on first start. Give every node the same key.
+    #[arg(long, env = "ENROLLGRAPH_SIGNING_KEY_FILE")]
+    signing_key_file: Option<PathBuf>,
+    /// The signing key's PEM text itself (takes precedence over the file).
+    #[arg(long, env = "ENROLLGRAPH_SIGNING_KEY", hide_env_values = true)]
+    signing_key: Option<String>,
+}
+
+impl KeyArgs {
+    fn source(&self) -> enrollgraph::SigningKey {
+        match (&self.signing_key, &self.signing_key_file) {
+            (Some(pem), _) => enrollgraph::SigningKey::Pem(pem.clone()),
+            (None, Some(path)) => enrollgraph::SigningKey::File(path.clone()),
+            (None, None) => enrollgraph::SigningKey::DataDir,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -160,6 +189,39 @@ struct TokenArgs {
     /// Lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     expires_in: i64,
+    #[command(flatten)]
+    key: KeyArgs,
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    target: MigrateArgs,
+    /// Only this tenant; by default every tenant.
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Output file; `-` (the default) is standard output.
+    #[arg(long, default_value = "-")]
+    out: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    target: MigrateArgs,
+    /// Input file of JSON Lines from `export`; `-` (the default) is standard input.
+    #[arg(long = "in", default_value = "-")]
+    input: PathBuf,
+    /// Overwrite tenants that already exist in the target.
+    #[arg(long)]
+    replace: bool,
+}
+
+#[derive(clap::Args)]
+struct KeygenArgs {
+    /// Where to write the new key (mode 0600); it must not exist yet.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -168,6 +230,9 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Token(args) => token(args),
         Command::Migrate(args) => migrate(args),
+        Command::Keygen(args) => keygen(args),
+        Command::Export(args) => export(args),
+        Command::Import(args) => import(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -203,6 +268,7 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             FidelityArg::Docs => api::Fidelity::Docs,
         },
         database: args.db.options(),
+        signing_key: args.key.source(),
     };
     let state = build_state(&settings)?;
     let tenant = default_tenant(&settings.data_dir)?;
@@ -252,21 +318,81 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
-fn migrate(args: MigrateArgs) -> Result<(), Box<dyn std::error::Error>> {
+fn open_store(
+    args: &MigrateArgs,
+) -> Result<(std::sync::Arc<dyn domain::Store>, String), Box<dyn std::error::Error>> {
     let mut settings = Settings::new(&args.data_dir);
-    settings.database_url = args.database;
+    settings.database_url = args.database.clone();
     settings.database = args.db.options();
     let url = settings.database_url();
     if url.starts_with("sqlite:") {
         std::fs::create_dir_all(&settings.data_dir)?;
     }
-    store::open(&url, &settings.database)?;
+    Ok((store::open(&url, &settings.database)?, url))
+}
+
+fn migrate(args: MigrateArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let (_, url) = open_store(&args)?;
     println!("migrated {}", store::redact(&url));
     Ok(())
 }
 
+fn export(args: ExportArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let (store, _) = open_store(&args.target)?;
+    let tenant = match &args.tenant {
+        Some(t) => Some(domain::TenantId::parse(t).ok_or("--tenant must be a GUID")?),
+        None => None,
+    };
+    let mut out: Box<dyn std::io::Write> = if args.out.as_os_str() == "-" {
+        Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+    } else {
+        Box::new(std::io::BufWriter::new(std::fs::File::create(&args.out)?))
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let counts = runtime.block_on(store::transfer::export(
+        store.as_ref(),
+        tenant.as_ref(),
+        &mut out,
+    ))?;
+    eprintln!(
+        "exported {} tenants, {} configurations, {} assignments",
+        counts.tenants, counts.configurations, counts.assignments
+    );
+    Ok(())
+}
+
+fn import(args: ImportArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let (store, _) = open_store(&args.target)?;
+    let mut input: Box<dyn std::io::BufRead> = if args.input.as_os_str() == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin().lock()))
+    } else {
+        Box::new(std::io::BufReader::new(std::fs::File::open(&args.input)?))
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let counts = runtime.block_on(store::transfer::import(
+        store.as_ref(),
+        &mut input,
+        args.replace,
+    ))?;
+    eprintln!(
+        "imported {} tenants, {} configurations, {} assignments",
+        counts.tenants, counts.configurations, counts.assignments
+    );
+    Ok(())
+}
+
+fn keygen(args: KeygenArgs) -> Result<(), Box<dyn std::error::Error>> {
+    auth::Keys::write_key_file(&args.out, &auth::Keys::generate_pem()?)?;
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
 fn token(args: TokenArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let keys = auth::Keys::load_or_create(&args.data_dir)?;
+    let keys = args.key.source().load(&args.data_dir)?;
     let tenant = match args.tenant {
         Some(t) => domain::TenantId::parse(&t).ok_or("--tenant must be a GUID")?,
         None => default_tenant(&args.data_dir)?,

@@ -14,6 +14,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+pub mod transfer;
 
 use std::path::Path;
 use std::sync::Arc;

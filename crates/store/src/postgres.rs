@@ -333,6 +333,24 @@ impl Store for PgStore {
         })
     }
 
+    fn tenants(&self) -> BoxFuture<'_, Result<Vec<TenantId>, DomainError>> {
+        self.run(move |h, pool, o| {
+            let client = acquire(h, pool, o)?;
+            let rows = drive(
+                h,
+                o.query_timeout,
+                client.query(
+                    "SELECT tenant_id FROM tenants WHERE seeded ORDER BY tenant_id",
+                    &[],
+                ),
+            )?;
+            Ok(rows
+                .iter()
+                .filter_map(|r| TenantId::parse(r.get::<_, &str>(0)))
+                .collect())
+        })
+    }
+
     fn backend(&self) -> &'static str {
         "postgres"
     }

@@ -250,6 +250,45 @@ impl Store for SqliteStore {
         })
     }
 
+    fn tenants(&self) -> BoxFuture<'_, Result<Vec<TenantId>, DomainError>> {
+        let pool = self.readers.clone();
+        let permits = self.reader_permits.clone();
+        Box::pin(async move {
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .map_err(|e| StoreError::Internal(e.to_string()))?;
+            let joined = tokio::task::spawn_blocking(move || {
+                let conn = pool
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.pop())
+                    .ok_or_else(|| StoreError::Internal("no reader connection".into()))?;
+                let result = (|| {
+                    let mut stmt = conn
+                        .prepare_cached("SELECT tenant_id FROM tenants ORDER BY tenant_id")
+                        .map_err(sqlite_err)?;
+                    let rows = stmt
+                        .query_map([], |r| r.get::<_, String>(0))
+                        .map_err(sqlite_err)?;
+                    let mut out = Vec::new();
+                    for r in rows {
+                        if let Some(t) = TenantId::parse(&r.map_err(sqlite_err)?) {
+                            out.push(t);
+                        }
+                    }
+                    Ok::<_, StoreError>(out)
+                })();
+                if let Ok(mut p) = pool.lock() {
+                    p.push(conn);
+                }
+                result
+            })
+            .await;
+            Ok(joined.map_err(|e| StoreError::Internal(e.to_string()))??)
+        })
+    }
+
     fn backend(&self) -> &'static str {
         "sqlite"
     }
