@@ -212,6 +212,20 @@ async fn handle(state: Arc<AppState>, req: Request) -> Result<Response, GraphErr
             GraphError::bad_request(e.to_string())
         }
     })?;
+    if let ResourcePath::Configuration { id, cast: None } = &path {
+        // `POST …/deviceEnrollmentConfigurations/createEnrollmentNotificationConfiguration` in
+        // v1.0 names an action only beta has: Graph reports the segment, not the method.
+        let models = state.service.models();
+        if parts.method == Method::POST
+            && rest.last() == Some(id)
+            && [&models.beta, &models.v1].iter().any(|m| {
+                m.bound_operation(id, domain::service::CONFIGURATION, true)
+                    .is_some()
+            })
+        {
+            return Err(GraphError::segment(id));
+        }
+    }
     let allowed = allowed_methods(&path);
     if !allowed.iter().any(|m| *m == parts.method.as_str()) {
         return Err(GraphError::method(&parts.method, allowed));

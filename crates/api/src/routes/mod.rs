@@ -1,7 +1,7 @@
 //! The operations, laid out like Graph's URL tree:
-//! - [`configurations`]: `/deviceManagement/deviceEnrollmentConfigurations[/{id}]`
-//! - [`assignments`]: `…/{id}/assignments[/{assignmentId}]`
-//! - [`actions`]: `…/{id}/assign`, `…/{id}/setPriority`,
+//! - [`configurations`] — `/deviceManagement/deviceEnrollmentConfigurations[/{id}]`
+//! - [`assignments`] — `…/{id}/assignments[/{assignmentId}]`
+//! - [`actions`] — `…/{id}/assign`, `…/{id}/setPriority`,
 //!   `…/createEnrollmentNotificationConfiguration`, `…/hasPayloadLinks`
 //!
 //! Each handler extracts, calls the domain, shapes the response; nothing more.

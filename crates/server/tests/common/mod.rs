@@ -35,8 +35,7 @@ pub struct Res {
 
 impl Res {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -49,9 +48,15 @@ impl Res {
         let v = self.json();
         assert_eq!(v["error"]["code"], code, "body: {}", self.text);
         let inner = &v["error"]["innerError"];
-        assert!(inner["request-id"].is_string() && inner["date"].is_string(), "{}", self.text);
         assert!(
-            self.header("content-type").unwrap_or("").starts_with("application/json"),
+            inner["request-id"].is_string() && inner["date"].is_string(),
+            "{}",
+            self.text
+        );
+        assert!(
+            self.header("content-type")
+                .unwrap_or("")
+                .starts_with("application/json"),
             "error without a JSON content type"
         );
         v["error"]["message"].as_str().unwrap_or("").to_owned()
@@ -88,14 +93,19 @@ pub fn database_url(dir: &std::path::Path) -> String {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        let dir = tempfile::Builder::new().prefix("eg").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("eg")
+            .tempdir()
+            .expect("tempdir");
         let settings = settings_for(dir.path());
         TestApp::spawn_with(dir, settings).await
     }
 
     pub async fn spawn_with(dir: tempfile::TempDir, settings: enrollgraph::Settings) -> TestApp {
         let state = enrollgraph::build_state(&settings).expect("server state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let s = state.clone();
@@ -127,6 +137,19 @@ impl TestApp {
         if let Some(h) = self.handle.take() {
             let _ = h.await;
         }
+    }
+
+    /// Stops the server and starts a new one on the same data dir and settings.
+    pub async fn restart(mut self) -> TestApp {
+        self.stop().await;
+        let TestApp {
+            dir,
+            settings,
+            state,
+            ..
+        } = self;
+        drop(state);
+        TestApp::spawn_with(dir, settings).await
     }
 
     /// Mints a token for `tenant` with delegated `scopes`, or app `roles`.
@@ -180,7 +203,10 @@ impl TestApp {
     /// Creates a configuration on `version` and returns the created entity.
     pub async fn create(&self, version: &str, body: Value) -> Value {
         let r = self
-            .post(&format!("/{version}/deviceManagement/deviceEnrollmentConfigurations"), body)
+            .post(
+                &format!("/{version}/deviceManagement/deviceEnrollmentConfigurations"),
+                body,
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         r.json()
@@ -189,7 +215,9 @@ impl TestApp {
     /// Every configuration of the tenant on `version`.
     pub async fn list(&self, version: &str) -> Vec<Value> {
         let r = self
-            .get(&format!("/{version}/deviceManagement/deviceEnrollmentConfigurations"))
+            .get(&format!(
+                "/{version}/deviceManagement/deviceEnrollmentConfigurations"
+            ))
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         r.json()["value"].as_array().cloned().unwrap_or_default()
@@ -200,7 +228,11 @@ pub async fn read(r: reqwest::Response) -> Res {
     let status = r.status();
     let headers = r.headers().clone();
     let text = r.text().await.expect("body");
-    Res { status, headers, text }
+    Res {
+        status,
+        headers,
+        text,
+    }
 }
 
 pub const CONFIGS: &str = "/beta/deviceManagement/deviceEnrollmentConfigurations";
