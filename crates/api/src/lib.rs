@@ -3,6 +3,7 @@
 //! ## Layout
 //! - [`router`]: the axum router: `/healthz`, `/{version}/$metadata`, and every Graph path,
 //!   which [`dispatch`] resolves with [`odata::path`] and hands to one operation in [`routes`].
+//! - [`batch`]: `$batch`, which sends each inner request through the same router.
 //! - [`layer`]: request ids, Graph's headers and the error envelope on every response.
 //! - [`error`]: the table of Graph error codes.
 //! - [`request`]: what every Graph request needs before it reaches an operation: the bearer
@@ -12,6 +13,7 @@
 //! Flow of a request: layer → dispatch (version, path, auth) → routes::* (body, domain call)
 //! → shape → layer.
 
+pub mod batch;
 pub mod dispatch;
 pub mod error;
 pub mod layer;
@@ -64,9 +66,21 @@ pub struct AppState {
 
 /// The router of the whole server.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let graph = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .fallback(dispatch::graph)
-        .with_state(state)
-        .layer(axum::middleware::from_fn(layer::graph_layer))
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn(layer::graph_layer));
+    let inner = graph.clone();
+    Router::new()
+        .route(
+            "/{version}/$batch",
+            axum::routing::any(
+                move |axum::extract::Path(version): axum::extract::Path<String>, req| {
+                    batch::handle(inner.clone(), state.clone(), version, req)
+                },
+            )
+            .layer(axum::middleware::from_fn(layer::graph_layer)),
+        )
+        .merge(graph)
 }
