@@ -837,6 +837,12 @@ async fn every_response_carries_graphs_headers() {
             "{method} {path}"
         );
         assert_eq!(r.header("odata-version"), Some("4.0"), "{method} {path}");
+        assert_eq!(
+            r.header("cache-control"),
+            Some("no-cache"),
+            "{method} {path}"
+        );
+        assert!(r.header("date").is_some(), "{method} {path}");
         if is_json {
             assert_eq!(
                 r.header("content-type"),

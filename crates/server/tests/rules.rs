@@ -461,6 +461,96 @@ async fn patch_changes_only_the_given_properties() {
 }
 
 #[tokio::test]
+async fn create_through_a_cast_segment_takes_its_type_and_refuses_another() {
+    let app = TestApp::spawn().await;
+    let cast = format!("{CONFIGS}/microsoft.graph.deviceEnrollmentLimitConfiguration");
+    let r = app
+        .post(&cast, json!({"displayName": "cast", "limit": 2}))
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let c = r.json();
+    assert_eq!(c["@odata.type"], LIMIT);
+    assert_server_id(c["id"].as_str().unwrap(), "Limit");
+    // the body may name the same type, without '#' and in any case
+    let r = app
+        .post(
+            &cast,
+            json!({"@odata.type": "Microsoft.Graph.DeviceEnrollmentLimitConfiguration", "limit": 3}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    assert_eq!(r.json()["@odata.type"], LIMIT);
+    // ... but not another one
+    let r = app.post(&cast, typed(WHFB, "wrong")).await;
+    let msg = r.assert_error(400, "BadRequest");
+    assert!(
+        msg.contains("deviceEnrollmentWindowsHelloForBusinessConfiguration"),
+        "{msg}"
+    );
+    assert_eq!(ranking(&app, "limit", None).await.len(), 2);
+    assert!(ranking(&app, "windowsHelloForBusiness", None)
+        .await
+        .is_empty());
+}
+
+#[tokio::test]
+async fn the_platform_of_a_single_platform_restriction_cannot_change() {
+    let app = TestApp::spawn().await;
+    let c = app.create("beta", single("s", "ios")).await;
+    let url = format!("{CONFIGS}/{}", id_of(&c));
+    let r = app.patch(&url, json!({"platformType": "android"})).await;
+    let msg = r.assert_error(400, "BadRequest");
+    assert!(msg.contains("platformType"), "{msg}");
+    // the same platform, in another spelling, is no change
+    let r = app
+        .patch(&url, json!({"platformType": "IOS", "displayName": "t"}))
+        .await;
+    assert_eq!(r.status.as_u16(), 204, "{}", r.text);
+    let got = get_config(&app, &id_of(&c)).await;
+    assert_eq!(got["platformType"], "ios");
+    assert_eq!(got["displayName"], "t");
+    assert_eq!(
+        ranking(&app, "singlePlatformRestriction", Some("ios")).await,
+        vec![id_of(&c)]
+    );
+}
+
+#[tokio::test]
+async fn docs_fidelity_answers_patch_with_200_and_the_entity() {
+    let dir = tempfile::Builder::new().prefix("eg").tempdir().unwrap();
+    let mut settings = settings_for(dir.path());
+    settings.fidelity = api::Fidelity::Docs;
+    let app = TestApp::spawn_with(dir, settings).await;
+    let id = id_of(&app.create("beta", limit_body("d", 1)).await);
+    let r = app
+        .patch(&format!("{CONFIGS}/{id}"), json!({"limit": 6}))
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let v = r.json();
+    assert_eq!(v["limit"], 6);
+    assert_eq!(v["version"], 2);
+    assert_eq!(
+        v["@odata.context"],
+        format!(
+            "{}/beta/$metadata#deviceManagement/deviceEnrollmentConfigurations/$entity",
+            app.base
+        )
+    );
+    let a = app
+        .post(&format!("{CONFIGS}/{id}/assignments"), assignment_body("g"))
+        .await
+        .json();
+    let r = app
+        .patch(
+            &format!("{CONFIGS}/{id}/assignments/{}", id_of(&a)),
+            json!({"target": group_target("h")}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert_eq!(r.json()["target"]["groupId"], "h");
+}
+
+#[tokio::test]
 async fn server_managed_properties_in_patch_bodies_are_ignored() {
     let app = TestApp::spawn().await;
     let a = id_of(&app.create("beta", limit_body("a", 1)).await);

@@ -73,9 +73,19 @@ pub async fn create(ctx: Ctx, cast: Option<String>) -> Result<Response, GraphErr
     ctx.query.allow_only(&[])?;
     let mut body = ctx.json()?;
     if let (Some(c), Some(obj)) = (cast.as_deref(), body.as_object_mut()) {
-        // A cast segment names the type when the body does not.
-        obj.entry("@odata.type")
+        // A cast segment names the type when the body does not, and a type the body names
+        // must fit the cast.
+        let named = obj
+            .entry("@odata.type")
             .or_insert_with(|| Value::String(format!("#microsoft.graph.{c}")));
+        if let Some(t) = named.as_str().and_then(|t| ctx.model().structured(t)) {
+            if !ctx.model().is_assignable(&t.name, c) {
+                return Err(GraphError::bad_request(format!(
+                    "The type 'microsoft.graph.{}' given in '@odata.type' is not compatible with the type 'microsoft.graph.{c}' of the cast segment.",
+                    t.name
+                )));
+            }
+        }
     }
     let created = ctx
         .state
