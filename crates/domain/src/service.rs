@@ -83,6 +83,27 @@ fn strip_managed(mut props: Map<String, Value>) -> Map<String, Value> {
     props
 }
 
+/// OData PATCH semantics for one property: a complex value of the stored value's type changes
+/// only the properties the request names (recursively) and keeps the others, including those
+/// the request's API version cannot see. Any other value replaces the stored one.
+fn patch_value(current: Option<&Value>, new: Value, sent: Option<&Value>) -> Value {
+    match (current, new, sent) {
+        (Some(Value::Object(current)), Value::Object(mut new), Some(Value::Object(sent)))
+            if current.get("@odata.type") == new.get("@odata.type") =>
+        {
+            let mut out = current.clone();
+            for (k, s) in sent {
+                if let Some(v) = new.remove(k) {
+                    let merged = patch_value(out.get(k), v, Some(s));
+                    out.insert(k.clone(), merged);
+                }
+            }
+            Value::Object(out)
+        }
+        (_, new, _) => new,
+    }
+}
+
 fn new_guid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -231,7 +252,13 @@ impl Service {
             let mut c = visible_configuration(tx, model, &id)?;
             let checked =
                 validate::entity_body(model, CONFIGURATION, &body, Some(&c.odata_type), false)?;
-            let changes = strip_managed(checked.properties);
+            let changes: Map<String, Value> = strip_managed(checked.properties)
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = patch_value(c.properties.get(&k), v, body.get(&k));
+                    (k, v)
+                })
+                .collect();
             for (k, v) in &changes {
                 let current = c.properties.get(k).unwrap_or(&Value::Null);
                 if current == v {
@@ -463,6 +490,7 @@ impl Service {
         self.ensure_tenant(tenant).await?;
         let models = self.models.clone();
         let (cid, id) = (configuration_id.to_owned(), id.to_owned());
+        let sent = body.clone();
         store::write(self.store(), tenant, move |tx| {
             let c = visible_configuration(tx, models.get(version), &cid)?;
             let mut a = tx
@@ -470,6 +498,7 @@ impl Service {
                 .ok_or_else(|| not_found("An enrollmentConfigurationAssignment", &id))?;
             refuse_on_default(&c, "its assignments cannot be changed.")?;
             for (k, v) in changes {
+                let v = patch_value(a.properties.get(&k), v, sent.get(&k));
                 a.properties.insert(k, v);
             }
             tx.update_assignment(&a)?;

@@ -887,3 +887,121 @@ async fn every_beta_assignment_target_round_trips() {
 async fn every_v1_assignment_target_round_trips() {
     targets_round_trip(Version::V1).await;
 }
+
+/// The settable, single-valued complex properties of `ty`.
+fn complex_properties(ty: &StructuredType) -> Vec<&edm::Property> {
+    settable(ty)
+        .filter(|p| !p.ty.collection && matches!(p.ty.kind, TypeKind::Structured(_)))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_patch_keeps_what_it_does_not_name_inside_a_complex_value() {
+    // OData PATCH: "Missing properties of the containing entity or complex property […] MUST
+    // NOT be directly altered".
+    let m = models();
+    let app = TestApp::spawn().await;
+    let mut seen = 0;
+    for version in [Version::Beta, Version::V1] {
+        let model = m.get(version);
+        let base = configurations(version);
+        for ty in concrete(model, CONFIGURATION) {
+            for p in complex_properties(ty) {
+                seen += 1;
+                let full = full_body(model, ty, 1);
+                let id = id_of(&app.create(version.segment(), full.clone()).await);
+                let other = full_body(model, ty, 2);
+                let first = model
+                    .structured(full[&p.name]["@odata.type"].as_str().unwrap())
+                    .unwrap()
+                    .properties[0]
+                    .name
+                    .clone();
+                let mut partial = json!({"@odata.type": full[&p.name]["@odata.type"]});
+                partial[&first] = other[&p.name][&first].clone();
+                let mut body = json!({"@odata.type": ty.odata_type()});
+                body[&p.name] = partial;
+                let r = app.patch(&format!("{base}/{id}"), body.clone()).await;
+                assert_eq!(r.status.as_u16(), 204, "{body}: {}", r.text);
+
+                let mut expected = full.clone();
+                expected[&p.name][&first] = other[&p.name][&first].clone();
+                let back = app.get(&format!("{base}/{id}")).await.json();
+                let what = format!("{}.{} after patching only {first}", ty.name, p.name);
+                assert_entity(model, ty, &back, &expected, &what);
+            }
+        }
+    }
+    assert!(seen > 0);
+}
+
+#[tokio::test]
+async fn a_v1_patch_keeps_the_beta_only_parts_of_complex_values() {
+    let m = models();
+    let app = TestApp::spawn().await;
+    let beta = configurations(Version::Beta);
+    let v1 = configurations(Version::V1);
+    let mut seen = 0;
+    for v1_ty in concrete(&m.v1, CONFIGURATION) {
+        let beta_ty = m.beta.structured(&v1_ty.name).unwrap();
+        for p in complex_properties(v1_ty) {
+            let full = full_body(&m.beta, beta_ty, 1);
+            let id = id_of(&app.create("beta", full.clone()).await);
+            // Every property v1.0 knows of the complex value, changed.
+            let changed = full_body(&m.v1, v1_ty, 2)[&p.name].clone();
+            let body = json!({"@odata.type": v1_ty.odata_type(), p.name.clone(): changed.clone()});
+            let r = app.patch(&format!("{v1}/{id}"), body.clone()).await;
+            assert_eq!(r.status.as_u16(), 204, "{body}: {}", r.text);
+
+            let back = app.get(&format!("{beta}/{id}")).await.json();
+            let mut expected = full.clone();
+            for (k, v) in changed.as_object().unwrap() {
+                expected[&p.name][k] = v.clone();
+            }
+            seen +=
+                expected[&p.name].as_object().unwrap().len() - changed.as_object().unwrap().len();
+            let what = format!("{}.{} on beta after a v1.0 patch", v1_ty.name, p.name);
+            assert_entity(&m.beta, beta_ty, &back, &expected, &what);
+        }
+    }
+    assert!(seen > 0, "no complex value has beta-only properties");
+
+    // Likewise an assignment's target: a v1.0 patch of the same target type keeps its filter.
+    let group = m.beta.structured("groupAssignmentTarget").unwrap();
+    let cid = id_of(
+        &app.create(
+            "beta",
+            full_body(
+                &m.beta,
+                m.beta
+                    .structured("deviceEnrollmentLimitConfiguration")
+                    .unwrap(),
+                1,
+            ),
+        )
+        .await,
+    );
+    let body = assignment_body(&m.beta, group, 1);
+    let aid = id_of(&create_assignment(&app, Version::Beta, &cid, &body).await);
+    let r = app
+        .patch(
+            &format!("{v1}/{cid}/assignments/{aid}"),
+            json!({"target": {"@odata.type": group.odata_type(), "groupId": "another group"}}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 204, "{}", r.text);
+    let back = app
+        .get(&format!("{beta}/{cid}/assignments/{aid}"))
+        .await
+        .json();
+    let mut expected = body.clone();
+    expected["target"]["groupId"] = json!("another group");
+    let assignment = m.beta.structured(ASSIGNMENT).unwrap();
+    assert_entity(
+        &m.beta,
+        assignment,
+        &back,
+        &expected,
+        "target after a v1.0 patch",
+    );
+}
