@@ -26,6 +26,10 @@ pub struct Ctx {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub query: Query,
+    /// The request's path as received (percent-encoded), for `@odata.nextLink`.
+    pub path: String,
+    /// Page sizes.
+    pub paging: crate::QuerySettings,
 }
 
 impl Ctx {
@@ -185,6 +189,14 @@ async fn handle(state: Arc<AppState>, req: Request) -> Result<Response, GraphErr
         GraphError::new(Code::ResourceNotFound, format!("Invalid version: {first}"))
     })?;
     let rest = &segments[1..];
+    if rest.len() == 1 && rest[0] == "openapi.json" {
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            return Err(GraphError::method(&parts.method, &["GET"]));
+        }
+        let model = state.service.models().get(version);
+        let doc = crate::openapi::document(model, &base_url(&state, &parts.headers));
+        return Ok(crate::routes::json(StatusCode::OK, &doc));
+    }
     if rest.len() == 1 && rest[0] == "$metadata" {
         if parts.method != Method::GET && parts.method != Method::HEAD {
             return Err(GraphError::method(&parts.method, &["GET"]));
@@ -245,7 +257,14 @@ async fn handle(state: Arc<AppState>, req: Request) -> Result<Response, GraphErr
         .await
         .map_err(|_| too_large(max))?;
     let query = parse_query(parts.uri.query(), version)?;
+    let paging = parts
+        .extensions
+        .get::<crate::QuerySettings>()
+        .copied()
+        .unwrap_or_default();
     let ctx = Ctx {
+        path: parts.uri.path().to_owned(),
+        paging,
         base: base_url(&state, &parts.headers),
         state: state.clone(),
         version,

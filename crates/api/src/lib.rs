@@ -9,6 +9,7 @@
 //! - [`request`]: what every Graph request needs before it reaches an operation: the bearer
 //!   token, the permission check, the JSON body.
 //! - [`shape`]: stored items written as Graph JSON for one API version.
+//! - [`query`]: query options per endpoint, page sizes, `@odata.nextLink` and the collection body.
 //!
 //! Flow of a request: layer → dispatch (version, path, auth) → routes::* (body, domain call)
 //! → shape → layer.
@@ -17,6 +18,7 @@ pub mod batch;
 pub mod dispatch;
 pub mod error;
 pub mod layer;
+pub mod openapi;
 pub mod request;
 pub mod routes;
 pub mod shape;
@@ -25,6 +27,8 @@ use std::sync::Arc;
 
 use axum::routing::get;
 use axum::Router;
+
+pub use query::QuerySettings;
 
 /// How faithfully to follow the real service where it differs from the docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,12 +68,18 @@ pub struct AppState {
     pub settings: ApiSettings,
 }
 
-/// The router of the whole server.
+/// The router of the whole server, with the default page sizes.
 pub fn router(state: Arc<AppState>) -> Router {
+    router_with(state, QuerySettings::default())
+}
+
+/// The router of the whole server, with the given page sizes.
+pub fn router_with(state: Arc<AppState>, query: QuerySettings) -> Router {
     let graph = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .fallback(dispatch::graph)
         .with_state(state.clone())
+        .layer(axum::Extension(query.normalized()))
         .layer(axum::middleware::from_fn(layer::graph_layer));
     let inner = graph.clone();
     Router::new()

@@ -579,6 +579,11 @@ impl Model {
     pub fn structured_types(&self) -> impl Iterator<Item = &StructuredType> {
         self.structured.values()
     }
+
+    /// Every enum type.
+    pub fn enum_types(&self) -> impl Iterator<Item = &EnumType> {
+        self.enums.values()
+    }
 }
 
 /// True if `ty` derives (directly or not) from `ancestor`, following the `bases` map.
