@@ -726,9 +726,33 @@ async fn beta_only_types_are_refused_on_v1_and_never_shown_there() {
             "a {} is listed on v1.0",
             ty.name
         );
+        let r = app.get(&format!("{v1}?$expand=assignments")).await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+        let expanded = r.json()["value"].as_array().cloned().unwrap();
+        assert!(
+            expanded.iter().all(|c| c["id"] != id.as_str()),
+            "{}",
+            ty.name
+        );
+        let r = app.get(&format!("{v1}/$count")).await;
+        assert_eq!(r.text, listed.len().to_string(), "v1.0 $count");
         // Not writable there either, and untouched by the attempts.
         let r = app
             .patch(&format!("{v1}/{id}"), json!({"displayName": "x"}))
+            .await;
+        r.assert_error(404, "ResourceNotFound");
+        let r = app
+            .post(
+                &format!("{v1}/{id}/assignments"),
+                json!({"target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}}),
+            )
+            .await;
+        r.assert_error(404, "ResourceNotFound");
+        let r = app
+            .post(
+                &format!("{v1}/{id}/assign"),
+                json!({"enrollmentConfigurationAssignments": []}),
+            )
             .await;
         r.assert_error(404, "ResourceNotFound");
         app.delete(&format!("{v1}/{id}"))
