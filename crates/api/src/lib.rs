@@ -19,6 +19,7 @@ pub mod dispatch;
 pub mod error;
 pub mod layer;
 pub mod openapi;
+pub mod query;
 pub mod request;
 pub mod routes;
 pub mod shape;
@@ -29,6 +30,11 @@ use axum::routing::get;
 use axum::Router;
 
 pub use query::QuerySettings;
+
+/// A request extension set by the TLS front end: the request arrived over HTTPS, so the
+/// absolute URLs written for it start with `https://`.
+#[derive(Debug, Clone, Copy)]
+pub struct Https;
 
 /// How faithfully to follow the real service where it differs from the docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

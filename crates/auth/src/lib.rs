@@ -132,6 +132,9 @@ pub struct Keys {
     signing: EncodingKey,
     kid: String,
     trusted: Vec<Trusted>,
+    /// A secret derived from the private key, from which [`Keys::derive_secret`] derives
+    /// per-purpose keys (never the signing key itself).
+    seed: [u8; 32],
 }
 
 fn key_id(public: &[u8]) -> String {
@@ -211,7 +214,11 @@ impl Keys {
             .map_err(|e| AuthError::Key(format!("not an Ed25519 PKCS#8 key: {e}")))?;
         let public = pair.public_key().as_ref().to_vec();
         let kid = key_id(&public);
+        let seed_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, der);
+        let mut seed = [0u8; 32];
+        seed.copy_from_slice(ring::hmac::sign(&seed_key, b"enrollgraph derived secrets").as_ref());
         Ok(Keys {
+            seed,
             signing: EncodingKey::from_ed_der(der),
             trusted: vec![Trusted {
                 kid: Some(kid.clone()),
@@ -242,6 +249,16 @@ impl Keys {
             key,
         });
         Ok(())
+    }
+
+    /// A secret for `purpose` (e.g. MACs on paging tokens), derived from the private key: the
+    /// same for every server that signs with this key, across restarts, and unguessable
+    /// without it.
+    pub fn derive_secret(&self, purpose: &str) -> [u8; 32] {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.seed);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ring::hmac::sign(&key, purpose.as_bytes()).as_ref());
+        out
     }
 
     /// The key id written in the header of minted tokens.

@@ -6,8 +6,10 @@
 //!   `('{id}')` forms, type-cast segments, `$count`, and bound operations matched
 //!   case-insensitively with or without their namespace.
 //! - [`context`]: `@odata.context` URLs as Graph writes them.
-//!
-//! The query-option engine (`$filter`, `$orderby`, paging) grows here too.
+//! - [`query`]: the query options (`$filter`, `$select`, `$orderby`, `$top`, `$skip`,
+//!   `$count`, `$expand`, `$search`) and keyset paging with `$skiptoken`: lexer → syntax tree
+//!   with spans → binding against the EDM → evaluation; per-endpoint capabilities.
 
 pub mod context;
 pub mod path;
+pub mod query;

@@ -3,17 +3,20 @@
 
 use axum::response::Response;
 use http::StatusCode;
+use odata::query::capabilities as caps;
 use serde_json::{Map, Value};
 
 use super::{count as count_response, json, no_content, with_context};
 use crate::dispatch::Ctx;
 use crate::error::GraphError;
+use crate::query;
 use crate::shape;
 use crate::Fidelity;
 
-/// `GET …/{id}/assignments`: the configuration's assignments.
+/// `GET …/{id}/assignments`: the configuration's assignments, one page at a time, with every
+/// query option of [`odata::query::capabilities::ASSIGNMENTS`].
 pub async fn list(ctx: Ctx, configuration_id: String) -> Result<Response, GraphError> {
-    ctx.query.allow_only(&[])?;
+    let options = ctx.options(&caps::ASSIGNMENTS, domain::service::ASSIGNMENT)?;
     let items = ctx
         .state
         .service
@@ -23,24 +26,26 @@ pub async fn list(ctx: Ctx, configuration_id: String) -> Result<Response, GraphE
         .iter()
         .map(|a| Value::Object(shape::assignment(ctx.model(), a)))
         .collect();
-    let mut body = Map::new();
-    body.insert(
-        "@odata.context".into(),
-        Value::String(ctx.context_url(&odata::context::assignments(&configuration_id))),
+    let fragment = odata::context::assignments_selected(
+        &configuration_id,
+        options.context_selection().as_deref(),
     );
-    body.insert("value".into(), Value::Array(value));
-    Ok(json(StatusCode::OK, &Value::Object(body)))
+    query::list_response(&ctx, &options, value, &fragment)
 }
 
-/// `GET …/{id}/assignments/$count`.
+/// `GET …/{id}/assignments/$count`: the number of assignments that match `$filter`, as text.
 pub async fn count(ctx: Ctx, configuration_id: String) -> Result<Response, GraphError> {
-    ctx.query.allow_only(&[])?;
+    let options = ctx.options(&caps::ASSIGNMENTS_COUNT, domain::service::ASSIGNMENT)?;
     let items = ctx
         .state
         .service
         .list_assignments(&ctx.principal.tenant, ctx.version, &configuration_id)
         .await?;
-    Ok(count_response(items.len()))
+    let value: Vec<Value> = items
+        .iter()
+        .map(|a| Value::Object(shape::assignment(ctx.model(), a)))
+        .collect();
+    Ok(count_response(query::count_matching(&options, &value)))
 }
 
 /// `POST …/{id}/assignments`: adds one assignment; 201 with it.
@@ -59,18 +64,25 @@ pub async fn create(ctx: Ctx, configuration_id: String) -> Result<Response, Grap
     ))
 }
 
-/// `GET …/{id}/assignments/{assignmentId}`.
+/// `GET …/{id}/assignments/{assignmentId}`, with `$select`.
 pub async fn get(ctx: Ctx, configuration_id: String, id: String) -> Result<Response, GraphError> {
-    ctx.query.allow_only(&[])?;
+    let options = ctx.options(&caps::ASSIGNMENT, domain::service::ASSIGNMENT)?;
     let a = ctx
         .state
         .service
         .get_assignment(&ctx.principal.tenant, ctx.version, &configuration_id, &id)
         .await?;
-    let context = ctx.context_url(&odata::context::assignment(&configuration_id));
+    let fragment = odata::context::assignment_selected(
+        &configuration_id,
+        options.context_selection().as_deref(),
+    );
+    let projected = match options.project(&Value::Object(shape::assignment(ctx.model(), &a))) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
     Ok(json(
         StatusCode::OK,
-        &with_context(context, shape::assignment(ctx.model(), &a)),
+        &with_context(ctx.context_url(&fragment), projected),
     ))
 }
 

@@ -6,11 +6,13 @@
 use axum::response::Response;
 use domain::service::WithAssignments;
 use http::StatusCode;
+use odata::query::capabilities as caps;
 use serde_json::{Map, Value};
 
 use super::{count as count_response, json, no_content, with_context};
 use crate::dispatch::Ctx;
 use crate::error::{Code, GraphError};
+use crate::query;
 use crate::shape;
 use crate::Fidelity;
 
@@ -30,11 +32,13 @@ fn entity(ctx: &Ctx, (c, assignments): &WithAssignments) -> Option<Map<String, V
     Some(out)
 }
 
-/// `GET …/deviceEnrollmentConfigurations`: every configuration of the tenant, each with its own
-/// `@odata.type`.
+/// `GET …/deviceEnrollmentConfigurations`: the tenant's configurations, each with its own
+/// `@odata.type`, one page at a time, with every query option of
+/// [`odata::query::capabilities::CONFIGURATIONS`].
 pub async fn list(ctx: Ctx, cast: Option<String>) -> Result<Response, GraphError> {
-    ctx.query.allow_only(&["$expand"])?;
-    let expand = ctx.query.expand_assignments()?;
+    let root = cast.as_deref().unwrap_or(odata::path::CONFIGURATION);
+    let options = ctx.options(&caps::CONFIGURATIONS, root)?;
+    let expand = options.expands("assignments");
     let items = ctx
         .state
         .service
@@ -45,26 +49,29 @@ pub async fn list(ctx: Ctx, cast: Option<String>) -> Result<Response, GraphError
         .filter(|(c, _)| matches_cast(&ctx, &c.odata_type, cast.as_deref()))
         .filter_map(|item| entity(&ctx, item).map(Value::Object))
         .collect();
-    let context = ctx.context_url(&odata::context::configurations(cast.as_deref(), expand));
-    let mut body = Map::new();
-    body.insert("@odata.context".into(), Value::String(context));
-    body.insert("value".into(), Value::Array(value));
-    Ok(json(StatusCode::OK, &Value::Object(body)))
+    let fragment = odata::context::configurations_selected(
+        cast.as_deref(),
+        options.context_selection().as_deref(),
+    );
+    query::list_response(&ctx, &options, value, &fragment)
 }
 
-/// `GET …/deviceEnrollmentConfigurations/$count`: the number of configurations, as text.
+/// `GET …/deviceEnrollmentConfigurations/$count`: the number of configurations that match
+/// `$filter` and `$search`, as text.
 pub async fn count(ctx: Ctx, cast: Option<String>) -> Result<Response, GraphError> {
-    ctx.query.allow_only(&[])?;
+    let root = cast.as_deref().unwrap_or(odata::path::CONFIGURATION);
+    let options = ctx.options(&caps::CONFIGURATIONS_COUNT, root)?;
     let items = ctx
         .state
         .service
         .list_configurations(&ctx.principal.tenant, ctx.version, false)
         .await?;
-    let n = items
+    let value: Vec<Value> = items
         .iter()
         .filter(|(c, _)| matches_cast(&ctx, &c.odata_type, cast.as_deref()))
-        .count();
-    Ok(count_response(n))
+        .filter_map(|item| entity(&ctx, item).map(Value::Object))
+        .collect();
+    Ok(count_response(query::count_matching(&options, &value)))
 }
 
 /// `POST …/deviceEnrollmentConfigurations`: creates a configuration of the kind its
@@ -133,16 +140,26 @@ async fn fetch(
     Ok(item)
 }
 
-/// `GET …/deviceEnrollmentConfigurations/{id}`: one configuration (`$expand=assignments` adds
-/// its assignments).
+/// `GET …/deviceEnrollmentConfigurations/{id}`: one configuration, with `$select` and
+/// `$expand=assignments(…)`.
 pub async fn get(ctx: Ctx, id: String, cast: Option<String>) -> Result<Response, GraphError> {
-    ctx.query.allow_only(&["$expand"])?;
-    let expand = ctx.query.expand_assignments()?;
-    let item = fetch(&ctx, &id, cast.as_deref(), expand).await?;
+    let root = cast.as_deref().unwrap_or(odata::path::CONFIGURATION);
+    let options = ctx.options(&caps::CONFIGURATION, root)?;
+    let item = fetch(&ctx, &id, cast.as_deref(), options.expands("assignments")).await?;
     let entity =
         entity(&ctx, &item).ok_or_else(|| GraphError::new(Code::ResourceNotFound, "Not found."))?;
-    let context = ctx.context_url(&odata::context::configuration(cast.as_deref(), expand));
-    Ok(json(StatusCode::OK, &with_context(context, entity)))
+    let fragment = odata::context::configuration_selected(
+        cast.as_deref(),
+        options.context_selection().as_deref(),
+    );
+    let projected = match options.project(&Value::Object(entity)) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    Ok(json(
+        StatusCode::OK,
+        &with_context(ctx.context_url(&fragment), projected),
+    ))
 }
 
 /// `PATCH …/deviceEnrollmentConfigurations/{id}`: changes the given settings; 204 (the real
