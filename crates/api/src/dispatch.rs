@@ -135,10 +135,11 @@ fn parse_query(raw: Option<&str>, version: Version) -> Result<Query, GraphError>
     Ok(Query { options })
 }
 
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+fn base_url(state: &AppState, parts: &http::request::Parts) -> String {
     if let Some(u) = &state.settings.public_url {
         return u.trim_end_matches('/').to_owned();
     }
+    let headers = &parts.headers;
     let host = headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -148,7 +149,12 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
                     .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c))
         })
         .unwrap_or("localhost");
-    format!("http://{host}")
+    let scheme = if parts.extensions.get::<crate::Https>().is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
 }
 
 fn access(path: &ResourcePath, method: &Method) -> Access {
@@ -194,7 +200,7 @@ async fn handle(state: Arc<AppState>, req: Request) -> Result<Response, GraphErr
             return Err(GraphError::method(&parts.method, &["GET"]));
         }
         let model = state.service.models().get(version);
-        let doc = crate::openapi::document(model, &base_url(&state, &parts.headers));
+        let doc = crate::openapi::document(model, &base_url(&state, &parts));
         return Ok(crate::routes::json(StatusCode::OK, &doc));
     }
     if rest.len() == 1 && rest[0] == "$metadata" {
@@ -265,7 +271,7 @@ async fn handle(state: Arc<AppState>, req: Request) -> Result<Response, GraphErr
     let ctx = Ctx {
         path: parts.uri.path().to_owned(),
         paging,
-        base: base_url(&state, &parts.headers),
+        base: base_url(&state, &parts),
         state: state.clone(),
         version,
         principal,

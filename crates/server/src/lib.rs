@@ -116,15 +116,55 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
     }))
 }
 
-/// Serves until `shutdown` resolves; in-flight requests finish first.
+/// Serves plain HTTP until `shutdown` resolves; in-flight requests finish first.
 pub async fn launch(
     state: Arc<AppState>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    launch_with(state, listener, shutdown, Edge::Plain).await
+}
+
+/// How the listener speaks to clients.
+#[derive(Clone)]
+pub enum Edge {
+    /// Plain HTTP.
+    Plain,
+    /// HTTPS with the local CA's certificate.
+    Tls(Arc<edge::LocalCa>),
+    /// Plain HTTP that also answers `CONNECT` for the Graph and login hosts (TLS terminated
+    /// with the local CA's certificate).
+    Proxy(Arc<edge::LocalCa>),
+}
+
+/// Serves until `shutdown` resolves, as `edge` says; in-flight requests finish first.
+pub async fn launch_with(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    mode: Edge,
+) -> std::io::Result<()> {
+    let router = api::router(state);
+    let config = |ca: &edge::LocalCa| ca.server_config().map_err(std::io::Error::other);
+    match mode {
+        Edge::Plain => {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        Edge::Tls(ca) => edge::serve_tls(listener, router, config(&ca)?, shutdown).await,
+        Edge::Proxy(ca) => {
+            axum::serve(listener, edge::proxy(router, config(&ca)?))
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    }
+}
+
+/// The local CA of a data dir (created on first use), for `--tls`, `--proxy` and
+/// `enrollgraph ca`.
+pub fn local_ca(data_dir: &Path) -> Result<edge::LocalCa, edge::EdgeError> {
+    edge::LocalCa::load_or_create(&data_dir.join("tls"))
 }
 
 /// The tenant id kept in the data dir (created on first use).

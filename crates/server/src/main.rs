@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use enrollgraph::{build_state, default_tenant, launch, Settings};
+use enrollgraph::{build_state, default_tenant, Settings};
 
 /// A Microsoft Graph server for Intune device enrollment configurations and their assignments.
 #[derive(Parser)]
@@ -25,6 +25,8 @@ enum Command {
     Migrate(MigrateArgs),
     /// Write a new token signing key, to give to every node of a deployment.
     Keygen(KeygenArgs),
+    /// Print the local CA certificate (PEM) that clients trust for --tls and --proxy.
+    Ca(CaArgs),
     /// Write one tenant or all, as JSON Lines.
     Export(ExportArgs),
     /// Read JSON Lines written by `export` into the database.
@@ -93,6 +95,15 @@ struct ServeArgs {
     db: DbArgs,
     #[command(flatten)]
     key: KeyArgs,
+    /// Serve HTTPS with a certificate of the data dir's local CA (names graph.microsoft.com,
+    /// login.microsoftonline.com, localhost, 127.0.0.1); `enrollgraph ca` prints the CA.
+    #[arg(long, env = "ENROLLGRAPH_TLS", conflicts_with = "proxy")]
+    tls: bool,
+    /// Also act as an HTTP proxy for tools that cannot change their Graph URL: CONNECT to
+    /// graph.microsoft.com:443 and login.microsoftonline.com:443 is served by enrollgraph
+    /// itself over TLS (local CA); every other destination is refused with 403.
+    #[arg(long, env = "ENROLLGRAPH_PROXY")]
+    proxy: bool,
 }
 
 #[derive(clap::Args)]
@@ -218,6 +229,17 @@ struct ImportArgs {
 }
 
 #[derive(clap::Args)]
+struct CaArgs {
+    /// Data dir holding the CA (created on first use).
+    #[arg(
+        long,
+        env = "ENROLLGRAPH_DATA_DIR",
+        default_value = "./enrollgraph-data"
+    )]
+    data_dir: PathBuf,
+}
+
+#[derive(clap::Args)]
 struct KeygenArgs {
     /// Where to write the new key (mode 0600); it must not exist yet.
     #[arg(long)]
@@ -231,6 +253,7 @@ fn main() -> ExitCode {
         Command::Token(args) => token(args),
         Command::Migrate(args) => migrate(args),
         Command::Keygen(args) => keygen(args),
+        Command::Ca(args) => ca(args),
         Command::Export(args) => export(args),
         Command::Import(args) => import(args),
     };
@@ -284,13 +307,27 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             database = %store::redact(&settings.database_url()),
             "enrollgraph is serving"
         );
-        println!("enrollgraph listening on http://{addr} (beta: http://{addr}/beta, v1.0: http://{addr}/v1.0)");
+        let scheme = if args.tls { "https" } else { "http" };
+        println!("enrollgraph listening on {scheme}://{addr} (beta: {scheme}://{addr}/beta, v1.0: {scheme}://{addr}/v1.0)");
         println!("data dir: {}", settings.data_dir.display());
         println!(
             "get a token: enrollgraph token --data-dir {} [--tenant {tenant}]",
             settings.data_dir.display()
         );
-        launch(state, listener, shutdown_signal()).await?;
+        let mode = if args.tls || args.proxy {
+            let ca = std::sync::Arc::new(enrollgraph::local_ca(&settings.data_dir)?);
+            if args.tls {
+                enrollgraph::Edge::Tls(ca)
+            } else {
+                enrollgraph::Edge::Proxy(ca)
+            }
+        } else {
+            enrollgraph::Edge::Plain
+        };
+        if args.proxy {
+            println!("proxy mode: set HTTPS_PROXY=http://{addr} and trust the CA printed by `enrollgraph ca`");
+        }
+        enrollgraph::launch_with(state, listener, shutdown_signal(), mode).await?;
         tracing::info!("stopped");
         Ok(())
     })
@@ -382,6 +419,12 @@ fn import(args: ImportArgs) -> Result<(), Box<dyn std::error::Error>> {
         "imported {} tenants, {} configurations, {} assignments",
         counts.tenants, counts.configurations, counts.assignments
     );
+    Ok(())
+}
+
+fn ca(args: CaArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let ca = enrollgraph::local_ca(&args.data_dir)?;
+    print!("{}", ca.ca_pem());
     Ok(())
 }
 
