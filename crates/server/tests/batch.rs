@@ -38,12 +38,17 @@ async fn a_batch_runs_each_request_through_the_normal_path() {
     assert_eq!(v["responses"].as_array().map(Vec::len), Some(5));
     assert_eq!(by_id(&v, "1")["status"], 200);
     // 5 defaults + the existing item (+ the batch's own create, which runs concurrently).
-    let listed = by_id(&v, "1")["body"]["value"].as_array().map_or(0, Vec::len);
+    let listed = by_id(&v, "1")["body"]["value"]
+        .as_array()
+        .map_or(0, Vec::len);
     assert!(listed == 6 || listed == 7, "{listed}");
     let two = by_id(&v, "2");
     assert_eq!(two["status"], 201);
     assert_eq!(two["body"]["displayName"], "in a batch");
-    assert!(two["headers"]["content-type"].as_str().unwrap().starts_with("application/json"));
+    assert!(two["headers"]["content-type"]
+        .as_str()
+        .unwrap()
+        .starts_with("application/json"));
     assert_eq!(by_id(&v, "3")["body"]["id"], id);
     assert_eq!(by_id(&v, "4")["status"], 404);
     assert_eq!(by_id(&v, "4")["body"]["error"]["code"], "ResourceNotFound");
@@ -83,18 +88,33 @@ async fn malformed_batches_are_refused_whole() {
     let app = TestApp::spawn().await;
     let get = |id: &str| json!({"id": id, "method": "GET", "url": "/deviceManagement/deviceEnrollmentConfigurations"});
     let many: Vec<Value> = (0..21).map(|i| get(&i.to_string())).collect();
-    app.post("/beta/$batch", json!({"requests": many})).await.assert_error(400, "BadRequest");
+    app.post("/beta/$batch", json!({"requests": many}))
+        .await
+        .assert_error(400, "BadRequest");
     app.post("/beta/$batch", json!({"requests": [get("1"), get("1")]}))
         .await
         .assert_error(400, "BadRequest");
     let no_ct = json!({"requests": [{"id": "1", "method": "POST", "url": "/deviceManagement/deviceEnrollmentConfigurations", "body": {"x": 1}}]});
-    let msg = app.post("/beta/$batch", no_ct).await.assert_error(400, "BadRequest");
+    let msg = app
+        .post("/beta/$batch", no_ct)
+        .await
+        .assert_error(400, "BadRequest");
     assert!(msg.contains("Content-Type"), "{msg}");
     let forward = json!({"requests": [{"id": "1", "method": "GET", "url": "/x", "dependsOn": ["2"]}, get("2")]});
-    app.post("/beta/$batch", forward).await.assert_error(400, "BadRequest");
-    app.post("/beta/$batch", json!({"nope": []})).await.assert_error(400, "BadRequest");
+    app.post("/beta/$batch", forward)
+        .await
+        .assert_error(400, "BadRequest");
+    app.post("/beta/$batch", json!({"nope": []}))
+        .await
+        .assert_error(400, "BadRequest");
     let twenty: Vec<Value> = (0..20).map(|i| get(&i.to_string())).collect();
-    assert_eq!(app.post("/beta/$batch", json!({"requests": twenty})).await.status.as_u16(), 200);
+    assert_eq!(
+        app.post("/beta/$batch", json!({"requests": twenty}))
+            .await
+            .status
+            .as_u16(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -110,7 +130,9 @@ async fn a_batch_needs_a_token_and_inner_requests_keep_their_permissions() {
         {"id": "2", "method": "POST", "url": "/deviceManagement/deviceEnrollmentConfigurations",
          "headers": {"content-type": "application/json"}, "body": limit_body("x", 1)}
     ]});
-    let r = app.call_as(&reader, "POST", "/beta/$batch", Some(write)).await;
+    let r = app
+        .call_as(&reader, "POST", "/beta/$batch", Some(write))
+        .await;
     assert_eq!(r.status.as_u16(), 200);
     let v = r.json();
     assert_eq!(by_id(&v, "1")["status"], 200);

@@ -40,7 +40,9 @@ fn start_node(data_dir: &std::path::Path, database: &str, key: &std::path::Path)
         .expect("start enrollgraph serve");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("first line");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
     let base = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -50,12 +52,20 @@ fn start_node(data_dir: &std::path::Path, database: &str, key: &std::path::Path)
     Node { child, base }
 }
 
-async fn send(client: &reqwest::Client, token: &str, method: &str, url: String, body: Option<Value>) -> (u16, String) {
+async fn send(
+    client: &reqwest::Client,
+    token: &str,
+    method: &str,
+    url: String,
+    body: Option<Value>,
+) -> (u16, String) {
     let mut req = client
         .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url)
         .bearer_auth(token);
     if let Some(b) = body {
-        req = req.header("content-type", "application/json").body(b.to_string());
+        req = req
+            .header("content-type", "application/json")
+            .body(b.to_string());
     }
     let r = req.send().await.expect("request");
     let status = r.status().as_u16();
@@ -99,7 +109,8 @@ async fn two_nodes_keep_one_consistent_truth_under_concurrent_writes() {
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let mut tasks = Vec::new();
     for worker in 0..8usize {
-        let (client, token, bases, ledger) = (client.clone(), token.clone(), bases.clone(), ledger.clone());
+        let (client, token, bases, ledger) =
+            (client.clone(), token.clone(), bases.clone(), ledger.clone());
         tasks.push(tokio::spawn(async move {
             let mut mine: Vec<String> = Vec::new();
             for step in 0..25usize {
@@ -154,17 +165,43 @@ async fn two_nodes_keep_one_consistent_truth_under_concurrent_writes() {
     }
 
     for base in &bases {
-        let (s, body) = send(&client, &token, "GET", format!("{base}{path}?$expand=assignments"), None).await;
+        let (s, body) = send(
+            &client,
+            &token,
+            "GET",
+            format!("{base}{path}?$expand=assignments"),
+            None,
+        )
+        .await;
         assert_eq!(s, 200, "{body}");
-        let items: Vec<Value> = serde_json::from_str::<Value>(&body).unwrap()["value"].as_array().cloned().unwrap();
-        let present: HashSet<String> = items.iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect();
+        let items: Vec<Value> = serde_json::from_str::<Value>(&body).unwrap()["value"]
+            .as_array()
+            .cloned()
+            .unwrap();
+        let present: HashSet<String> = items
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect();
         let ledger = ledger.lock().unwrap();
         for id in ledger.created.difference(&ledger.deleted) {
-            assert!(present.contains(id), "acknowledged create {id} is missing on {base}");
+            assert!(
+                present.contains(id),
+                "acknowledged create {id} is missing on {base}"
+            );
         }
         for id in &ledger.deleted {
-            assert!(!present.contains(id), "acknowledged delete {id} is still present on {base}");
-            let (s, _) = send(&client, &token, "GET", format!("{base}{path}/{id}/assignments"), None).await;
+            assert!(
+                !present.contains(id),
+                "acknowledged delete {id} is still present on {base}"
+            );
+            let (s, _) = send(
+                &client,
+                &token,
+                "GET",
+                format!("{base}{path}/{id}/assignments"),
+                None,
+            )
+            .await;
             assert_eq!(s, 404, "assignments of a deleted configuration");
         }
         let mut rankings: BTreeMap<String, Vec<i64>> = BTreeMap::new();
@@ -178,14 +215,20 @@ async fn two_nodes_keep_one_consistent_truth_under_concurrent_writes() {
         }
         for (key, mut ps) in rankings {
             ps.sort_unstable();
-            assert_eq!(ps, (1..=ps.len() as i64).collect::<Vec<_>>(), "ranking {key} on {base}");
+            assert_eq!(
+                ps,
+                (1..=ps.len() as i64).collect::<Vec<_>>(),
+                "ranking {key} on {base}"
+            );
         }
     }
 
     // No assignment without its configuration, read straight from the database.
     let db = store::open(&database, &store::Options::default()).unwrap();
     let mut out = Vec::new();
-    store::transfer::export(db.as_ref(), Some(&t), &mut out).await.unwrap();
+    store::transfer::export(db.as_ref(), Some(&t), &mut out)
+        .await
+        .unwrap();
     let mut configs = HashSet::new();
     for line in String::from_utf8(out).unwrap().lines() {
         let r: Value = serde_json::from_str(line).unwrap();
@@ -194,7 +237,10 @@ async fn two_nodes_keep_one_consistent_truth_under_concurrent_writes() {
                 configs.insert(r["id"].as_str().unwrap().to_owned());
             }
             Some("assignment") => {
-                assert!(configs.contains(r["configurationId"].as_str().unwrap()), "orphaned assignment {r}");
+                assert!(
+                    configs.contains(r["configurationId"].as_str().unwrap()),
+                    "orphaned assignment {r}"
+                );
             }
             _ => {}
         }

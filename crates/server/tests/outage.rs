@@ -28,7 +28,9 @@ async fn proxy(upstream: String) -> (String, watch::Sender<Link>) {
     tokio::spawn(async move {
         let parked = Arc::new(tokio::sync::Mutex::new(Vec::new()));
         loop {
-            let Ok((mut inbound, _)) = listener.accept().await else { return };
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                return;
+            };
             let mut rx = rx.clone();
             let upstream = upstream.clone();
             let parked = parked.clone();
@@ -38,7 +40,9 @@ async fn proxy(upstream: String) -> (String, watch::Sender<Link>) {
                     parked.lock().await.push(inbound);
                     return;
                 }
-                let Ok(mut outbound) = TcpStream::connect(&upstream).await else { return };
+                let Ok(mut outbound) = TcpStream::connect(&upstream).await else {
+                    return;
+                };
                 let went_silent = tokio::select! {
                     _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => false,
                     r = rx.wait_for(|l| *l == Link::Silent) => r.is_ok(),
@@ -56,16 +60,23 @@ async fn proxy(upstream: String) -> (String, watch::Sender<Link>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_database_gives_503_quickly_and_the_server_recovers() {
     if std::env::var("ENROLLGRAPH_TEST_BACKEND").as_deref() != Ok("postgres") {
-        eprintln!("SKIPPED: the database outage test runs with ENROLLGRAPH_TEST_BACKEND=postgres only");
+        eprintln!(
+            "SKIPPED: the database outage test runs with ENROLLGRAPH_TEST_BACKEND=postgres only"
+        );
         return;
     }
     let dir = tempfile::Builder::new().prefix("ego").tempdir().unwrap();
     let direct = database_url(dir.path());
-    let upstream = std::env::var("ENROLLGRAPH_TEST_POSTGRES_UPSTREAM").unwrap_or_else(|_| "127.0.0.1:5432".into());
+    let upstream = std::env::var("ENROLLGRAPH_TEST_POSTGRES_UPSTREAM")
+        .unwrap_or_else(|_| "127.0.0.1:5432".into());
     let (addr, link) = proxy(upstream.clone()).await;
     let mut settings = settings_for(dir.path());
     settings.database_url = Some(direct.replacen(&upstream, &addr, 1));
-    assert_ne!(settings.database_url.as_deref(), Some(direct.as_str()), "the URL must go through the proxy");
+    assert_ne!(
+        settings.database_url.as_deref(),
+        Some(direct.as_str()),
+        "the URL must go through the proxy"
+    );
     settings.database = store::Options {
         pool_size: 4,
         connect_timeout: Duration::from_millis(800),
@@ -84,7 +95,10 @@ async fn a_lost_database_gives_503_quickly_and_the_server_recovers() {
         let took = started.elapsed();
         r.assert_error(503, "ServiceUnavailable");
         assert!(r.header("retry-after").is_some(), "503 without Retry-After");
-        assert!(took < Duration::from_secs(6), "attempt {attempt} took {took:?}: the request hung");
+        assert!(
+            took < Duration::from_secs(6),
+            "attempt {attempt} took {took:?}: the request hung"
+        );
         let r = app.get(&format!("{CONFIGS}/{id}")).await;
         r.assert_error(503, "ServiceUnavailable");
     }
@@ -98,7 +112,12 @@ async fn a_lost_database_gives_503_quickly_and_the_server_recovers() {
             assert_eq!(r.json()["displayName"], "before the outage");
             break;
         }
-        assert!(Instant::now() < deadline, "no recovery: {} {}", r.status, r.text);
+        assert!(
+            Instant::now() < deadline,
+            "no recovery: {} {}",
+            r.status,
+            r.text
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let after = app.create("beta", limit_body("after the outage", 4)).await;
@@ -110,6 +129,9 @@ async fn a_lost_database_gives_503_quickly_and_the_server_recovers() {
         .collect();
     assert!(names.contains(&"before the outage".to_string()));
     assert!(names.contains(&"after the outage".to_string()));
-    assert!(!names.contains(&"during the outage".to_string()), "an unacknowledged write appeared");
+    assert!(
+        !names.contains(&"during the outage".to_string()),
+        "an unacknowledged write appeared"
+    );
     assert_eq!(after["priority"], 2, "the ranking continues where it was");
 }

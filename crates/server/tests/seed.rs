@@ -24,7 +24,10 @@ async fn the_seed_example_creates_an_assignment() {
 
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
     let a = r.json();
-    assert_eq!(a["@odata.type"], "#microsoft.graph.enrollmentConfigurationAssignment");
+    assert_eq!(
+        a["@odata.type"],
+        "#microsoft.graph.enrollmentConfigurationAssignment"
+    );
     assert!(a["id"].as_str().is_some_and(|s| !s.is_empty()));
     assert_eq!(
         a["target"]["@odata.type"],

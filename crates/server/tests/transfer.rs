@@ -28,7 +28,11 @@ fn cli(args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("run enrollgraph");
-    assert!(out.status.success(), "enrollgraph {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "enrollgraph {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -53,18 +57,34 @@ async fn export_and_import_round_trip_sqlite_postgres_sqlite() {
         )
         .await;
     assert_eq!(r.status.as_u16(), 204, "{}", r.text);
-    let r = app.post(&format!("{CONFIGS}/{id}/setPriority"), json!({"priority": 2})).await;
+    let r = app
+        .post(
+            &format!("{CONFIGS}/{id}/setPriority"),
+            json!({"priority": 2}),
+        )
+        .await;
     assert_eq!(r.status.as_u16(), 204, "{}", r.text);
     let other = app.token_with(OTHER_TENANT, &[WRITE], &[]);
-    let r = app.call_as(&other, "POST", CONFIGS, Some(limit_body("other tenant", 1))).await;
+    let r = app
+        .call_as(&other, "POST", CONFIGS, Some(limit_body("other tenant", 1)))
+        .await;
     assert_eq!(r.status.as_u16(), 201);
     app.stop().await;
 
     let schema = format!(
         "t_{}",
-        app.dir.path().file_name().unwrap().to_str().unwrap().to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        app.dir
+            .path()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
     );
-    let Some(pg) = postgres_url(&schema) else { return };
+    let Some(pg) = postgres_url(&schema) else {
+        return;
+    };
     let work = app.dir.path().to_owned();
     let dump1 = work.join("1.jsonl");
     let dump2 = work.join("2.jsonl");
@@ -73,39 +93,119 @@ async fn export_and_import_round_trip_sqlite_postgres_sqlite() {
     let d = work.to_str().unwrap();
 
     // Act: SQLite → JSON Lines → PostgreSQL → JSON Lines → SQLite → JSON Lines.
-    cli(&["export", "--data-dir", d, "--database", &first, "--out", dump1.to_str().unwrap()]);
-    cli(&["import", "--data-dir", d, "--database", &pg, "--in", dump1.to_str().unwrap()]);
-    cli(&["export", "--data-dir", d, "--database", &pg, "--out", dump2.to_str().unwrap()]);
-    cli(&["import", "--data-dir", d, "--database", &last, "--in", dump2.to_str().unwrap()]);
-    cli(&["export", "--data-dir", d, "--database", &last, "--out", dump3.to_str().unwrap()]);
+    cli(&[
+        "export",
+        "--data-dir",
+        d,
+        "--database",
+        &first,
+        "--out",
+        dump1.to_str().unwrap(),
+    ]);
+    cli(&[
+        "import",
+        "--data-dir",
+        d,
+        "--database",
+        &pg,
+        "--in",
+        dump1.to_str().unwrap(),
+    ]);
+    cli(&[
+        "export",
+        "--data-dir",
+        d,
+        "--database",
+        &pg,
+        "--out",
+        dump2.to_str().unwrap(),
+    ]);
+    cli(&[
+        "import",
+        "--data-dir",
+        d,
+        "--database",
+        &last,
+        "--in",
+        dump2.to_str().unwrap(),
+    ]);
+    cli(&[
+        "export",
+        "--data-dir",
+        d,
+        "--database",
+        &last,
+        "--out",
+        dump3.to_str().unwrap(),
+    ]);
 
     // Assert: every record is identical at every step, and nothing was left out.
     let one = std::fs::read_to_string(&dump1).unwrap();
-    assert_eq!(one, std::fs::read_to_string(&dump2).unwrap(), "SQLite → PostgreSQL changed something");
-    assert_eq!(one, std::fs::read_to_string(&dump3).unwrap(), "PostgreSQL → SQLite changed something");
+    assert_eq!(
+        one,
+        std::fs::read_to_string(&dump2).unwrap(),
+        "SQLite → PostgreSQL changed something"
+    );
+    assert_eq!(
+        one,
+        std::fs::read_to_string(&dump3).unwrap(),
+        "PostgreSQL → SQLite changed something"
+    );
     let kinds: Vec<String> = one
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].as_str().unwrap().to_owned())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(kinds.iter().filter(|k| *k == "tenant").count(), 2);
-    assert_eq!(kinds.iter().filter(|k| *k == "configuration").count(), 5 + 2 + 5 + 1);
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "configuration").count(),
+        5 + 2 + 5 + 1
+    );
     assert!(one.contains("\"priority\":2") && one.contains("\"g2\""));
 
     // A second import of the same tenants is refused unless --replace.
     let refused = Command::new(env!("CARGO_BIN_EXE_enrollgraph"))
-        .args(["import", "--data-dir", d, "--database", &last, "--in", dump2.to_str().unwrap()])
+        .args([
+            "import",
+            "--data-dir",
+            d,
+            "--database",
+            &last,
+            "--in",
+            dump2.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--replace"));
-    cli(&["import", "--replace", "--data-dir", d, "--database", &last, "--in", dump2.to_str().unwrap()]);
+    cli(&[
+        "import",
+        "--replace",
+        "--data-dir",
+        d,
+        "--database",
+        &last,
+        "--in",
+        dump2.to_str().unwrap(),
+    ]);
 
     // The imported database serves the same entities through the API.
     let mut settings = enrollgraph::Settings::new(&work);
     settings.database_url = Some(last);
     let again = TestApp::spawn_with(tempfile::tempdir().unwrap(), settings).await;
     let token = again.token_with(TENANT, &[WRITE], &[]);
-    let r = again.call_as(&token, "GET", &format!("{CONFIGS}/{id}?$expand=assignments"), None).await;
+    let r = again
+        .call_as(
+            &token,
+            "GET",
+            &format!("{CONFIGS}/{id}?$expand=assignments"),
+            None,
+        )
+        .await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
     let v = r.json();
     assert_eq!(v["priority"], 2);

@@ -58,7 +58,10 @@ fn config(id: &str, ranking: &str, priority: i32) -> Configuration {
 
 fn assignment(config: &str, id: &str) -> Assignment {
     let mut properties = Map::new();
-    properties.insert("target".into(), json!({"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}));
+    properties.insert(
+        "target".into(),
+        json!({"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}),
+    );
     Assignment {
         id: id.into(),
         configuration_id: config.into(),
@@ -110,7 +113,11 @@ async fn another_tenants_items_are_absent() {
     .await
     .unwrap();
     let seen = read(f.store.as_ref(), &t2, |tx| {
-        Ok((tx.get_configuration("c_Limit")?, tx.list_configurations()?.len(), tx.tenant_exists()?))
+        Ok((
+            tx.get_configuration("c_Limit")?,
+            tx.list_configurations()?.len(),
+            tx.tenant_exists()?,
+        ))
     })
     .await
     .unwrap();
@@ -128,9 +135,11 @@ async fn a_failed_job_leaves_no_trace() {
     })
     .await;
     assert!(matches!(r, Err(DomainError::BadRequest(_))));
-    let n = read(f.store.as_ref(), &t, |tx| Ok(tx.list_configurations()?.len()))
-        .await
-        .unwrap();
+    let n = read(f.store.as_ref(), &t, |tx| {
+        Ok(tx.list_configurations()?.len())
+    })
+    .await
+    .unwrap();
     assert_eq!(n, 0);
 }
 
@@ -152,7 +161,10 @@ async fn a_ranking_refuses_duplicates_but_set_priorities_may_swap() {
         Ok(())
     })
     .await;
-    assert!(dup.is_err(), "a duplicate priority in one ranking must be refused");
+    assert!(
+        dup.is_err(),
+        "a duplicate priority in one ranking must be refused"
+    );
     write(f.store.as_ref(), &t, |tx| {
         tx.set_priorities(&[("a".into(), 2), ("b".into(), 1)])?;
         Ok(())
@@ -207,7 +219,9 @@ async fn updates_replace_and_assignment_deletes_report_absence() {
     changed.version = 2;
     changed.properties.insert("limit".into(), Value::from(7));
     let mut changed_a = assignment("a", "1");
-    changed_a.properties.insert("source".into(), json!("policySets"));
+    changed_a
+        .properties
+        .insert("source".into(), json!("policySets"));
     let (c2, a2) = (changed.clone(), changed_a.clone());
     let gone = write(f.store.as_ref(), &t, move |tx| {
         tx.update_configuration(&c2)?;
@@ -229,9 +243,11 @@ async fn updates_replace_and_assignment_deletes_report_absence() {
 async fn concurrent_writers_of_one_tenant_are_serialised() {
     let f = open();
     let t = tenant(7);
-    write(f.store.as_ref(), &t, |tx| tx.insert_tenant().map_err(Into::into))
-        .await
-        .unwrap();
+    write(f.store.as_ref(), &t, |tx| {
+        tx.insert_tenant().map_err(Into::into)
+    })
+    .await
+    .unwrap();
     // Each job appends at the end of the ranking; serialisation means no job sees a stale end.
     let mut tasks = Vec::new();
     for i in 0..24 {
