@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use edm::{Model, Primitive, StructuredKind, TypeKind, TypeRef};
+use edm::{Model, Primitive, TypeKind, TypeRef};
 
 use super::ast::{BinOp, Expr, ExprError, ExprKind, LambdaOp, Literal, Segment, Span};
 use super::capabilities::Capabilities;
@@ -1031,13 +1031,6 @@ pub fn enum_info(e: &edm::EnumType) -> Arc<EnumInfo> {
         is_flags: e.is_flags,
         members: e.members.clone(),
     })
-}
-
-/// Whether `ty` names an entity type (used by `$select` resolution).
-pub fn is_entity(model: &Model, ty: &str) -> bool {
-    model
-        .structured(ty)
-        .is_some_and(|t| t.kind == StructuredKind::Entity)
 }
 
 #[cfg(test)]

@@ -389,9 +389,11 @@ impl Options {
     /// What `@odata.context` writes in parentheses after the collection for `$select` and
     /// `$expand` (`id,displayName,assignments()`), if anything.
     pub fn context_selection(&self) -> Option<String> {
+        // `*` selects everything, which the context URL writes as no selection.
         let mut parts: Vec<String> = self
             .select
             .as_ref()
+            .filter(|s| !s.star)
             .map(|s| s.context.clone())
             .unwrap_or_default();
         for e in &self.expand {

@@ -389,7 +389,7 @@ impl Parser {
     }
 }
 
-/// Parses a `$filter` value.
+/// Parses a `$filter` value: `filter = expr EOF`.
 pub fn parse_filter(text: &str) -> Result<Expr, ExprError> {
     let mut p = Parser::new(text)?;
     if p.peek().tok == Tok::Eof {
@@ -400,7 +400,8 @@ pub fn parse_filter(text: &str) -> Result<Expr, ExprError> {
     Ok(e)
 }
 
-/// Parses an `$orderby` value.
+/// Parses an `$orderby` value: `orderby = order-item *( "," order-item ) EOF`,
+/// `order-item = expr [ "asc" / "desc" ]`.
 pub fn parse_orderby(text: &str) -> Result<Vec<OrderItem>, ExprError> {
     let mut p = Parser::new(text)?;
     let mut items = Vec::new();
@@ -431,7 +432,8 @@ pub fn parse_orderby(text: &str) -> Result<Vec<OrderItem>, ExprError> {
     }
 }
 
-/// Parses a `$select` value.
+/// Parses a `$select` value: `select = select-item *( "," select-item ) EOF`,
+/// `select-item = "*" / segment *( "/" segment )`.
 pub fn parse_select(text: &str) -> Result<Vec<SelectItem>, ExprError> {
     let mut p = Parser::new(text)?;
     let mut items = Vec::new();
