@@ -4,6 +4,7 @@
 //! - [`router`]: the axum router: `/healthz`, `/{version}/$metadata`, and every Graph path,
 //!   which [`dispatch`] resolves with [`odata::path`] and hands to one operation in [`routes`].
 //! - [`batch`]: `$batch`, which sends each inner request through the same router.
+//! - [`identity`]: the token endpoint (client credentials) and its discovery documents.
 //! - [`layer`]: request ids, Graph's headers and the error envelope on every response.
 //! - [`error`]: the table of Graph error codes.
 //! - [`request`]: what every Graph request needs before it reaches an operation: the bearer
@@ -17,6 +18,7 @@
 pub mod batch;
 pub mod dispatch;
 pub mod error;
+pub mod identity;
 pub mod layer;
 pub mod openapi;
 pub mod query;
@@ -83,6 +85,25 @@ pub fn router(state: Arc<AppState>) -> Router {
 pub fn router_with(state: Arc<AppState>, query: QuerySettings) -> Router {
     let graph = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            axum::routing::post(identity::token),
+        )
+        .route(
+            "/{tenant}/oauth2/token",
+            axum::routing::post(identity::token),
+        )
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(identity::openid_configuration),
+        )
+        .route(
+            "/{tenant}/.well-known/openid-configuration",
+            get(identity::openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(identity::keys))
+        .route("/{tenant}/discovery/keys", get(identity::keys))
+        .route("/common/discovery/instance", get(identity::instance))
         .fallback(dispatch::graph)
         .with_state(state.clone())
         .layer(axum::Extension(query.normalized()))

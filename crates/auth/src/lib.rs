@@ -135,6 +135,8 @@ pub struct Keys {
     /// A secret derived from the private key, from which [`Keys::derive_secret`] derives
     /// per-purpose keys (never the signing key itself).
     seed: [u8; 32],
+    /// The raw Ed25519 public key, published in the JWKS document.
+    public: Vec<u8>,
 }
 
 fn key_id(public: &[u8]) -> String {
@@ -219,6 +221,7 @@ impl Keys {
         seed.copy_from_slice(ring::hmac::sign(&seed_key, b"enrollgraph derived secrets").as_ref());
         Ok(Keys {
             seed,
+            public: public.clone(),
             signing: EncodingKey::from_ed_der(der),
             trusted: vec![Trusted {
                 kid: Some(kid.clone()),
@@ -259,6 +262,21 @@ impl Keys {
         let mut out = [0u8; 32];
         out.copy_from_slice(ring::hmac::sign(&key, purpose.as_bytes()).as_ref());
         out
+    }
+
+    /// The JWKS document of the signing key (`{"keys":[{"kty":"OKP","crv":"Ed25519",…}]}`), as
+    /// served at the discovery `keys` endpoints.
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({
+            "keys": [{
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "use": "sig",
+                "alg": "EdDSA",
+                "kid": self.kid,
+                "x": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&self.public)
+            }]
+        })
     }
 
     /// The key id written in the header of minted tokens.
@@ -409,6 +427,25 @@ pub fn dev_claims(
     }
 }
 
+/// Builds the claims of an application (client credentials) token with `roles`.
+pub fn app_claims(tenant: &TenantId, client_id: &str, roles: &[String], expires_in: i64) -> Claims {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    Claims {
+        aud: AUDIENCES[0].to_owned(),
+        iss: format!("https://sts.windows.net/{tenant}/"),
+        iat: now,
+        nbf: now,
+        exp: now.saturating_add(expires_in),
+        tid: Some(tenant.to_string()),
+        oid: Some(client_id.to_owned()),
+        sub: Some(client_id.to_owned()),
+        appid: Some(client_id.to_owned()),
+        scp: None,
+        roles: Some(roles.to_vec()),
+        ver: Some("1.0".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -460,5 +497,96 @@ mod tests {
         };
         assert!(p.allows(Access::Read));
         assert!(!p.allows(Access::Write));
+    }
+}
+
+/// Client secrets of registered applications: generated at random, stored only as a salted
+/// PBKDF2-HMAC-SHA256 hash, checked in constant time.
+pub mod secret {
+    use std::num::NonZeroU32;
+
+    use base64::Engine;
+    use ring::rand::SecureRandom;
+
+    use super::AuthError;
+
+    const ITERATIONS: u32 = 10_000;
+    const SCHEME: &str = "pbkdf2-sha256";
+    const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    fn random(n: usize) -> Result<Vec<u8>, AuthError> {
+        let mut buf = vec![0u8; n];
+        ring::rand::SystemRandom::new()
+            .fill(&mut buf)
+            .map_err(|_| AuthError::Key("no randomness available".into()))?;
+        Ok(buf)
+    }
+
+    /// A new client secret (40 URL-safe characters).
+    pub fn generate() -> Result<String, AuthError> {
+        Ok(B64.encode(random(30)?))
+    }
+
+    /// The stored form of `secret`: `pbkdf2-sha256$<iterations>$<salt>$<hash>`.
+    pub fn hash(secret: &str) -> Result<String, AuthError> {
+        let salt = random(16)?;
+        let mut out = [0u8; 32];
+        let iterations =
+            NonZeroU32::new(ITERATIONS).ok_or_else(|| AuthError::Key("iterations".into()))?;
+        ring::pbkdf2::derive(
+            ring::pbkdf2::PBKDF2_HMAC_SHA256,
+            iterations,
+            &salt,
+            secret.as_bytes(),
+            &mut out,
+        );
+        Ok(format!(
+            "{SCHEME}${ITERATIONS}${}${}",
+            B64.encode(salt),
+            B64.encode(out)
+        ))
+    }
+
+    /// Whether `secret` matches a stored hash.
+    pub fn verify(secret: &str, stored: &str) -> bool {
+        let mut parts = stored.split('$');
+        let (Some(SCHEME), Some(iter), Some(salt), Some(hash), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return false;
+        };
+        let (Some(iter), Ok(salt), Ok(hash)) = (
+            iter.parse::<u32>().ok().and_then(NonZeroU32::new),
+            B64.decode(salt),
+            B64.decode(hash),
+        ) else {
+            return false;
+        };
+        ring::pbkdf2::verify(
+            ring::pbkdf2::PBKDF2_HMAC_SHA256,
+            iter,
+            &salt,
+            secret.as_bytes(),
+            &hash,
+        )
+        .is_ok()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn secrets_verify_only_against_their_own_hash() -> Result<(), super::AuthError> {
+            let s = super::generate()?;
+            let h = super::hash(&s)?;
+            assert!(!h.contains(&s));
+            assert!(super::verify(&s, &h));
+            assert!(!super::verify("wrong", &h));
+            assert!(!super::verify(&s, "garbage"));
+            Ok(())
+        }
     }
 }

@@ -14,6 +14,7 @@
 //! - [`service`]: the operations, each run as one store transaction.
 //! - [`error`]: the domain's error enum.
 
+pub mod apps;
 pub mod error;
 pub mod ids;
 pub mod kinds;
@@ -24,6 +25,6 @@ pub mod validate;
 
 pub use error::{DomainError, StoreError};
 pub use ids::TenantId;
-pub use record::{Assignment, Configuration};
+pub use record::{App, Assignment, Configuration};
 pub use service::Service;
 pub use store::{ReadTx, Store, WriteTx};

@@ -61,6 +61,19 @@ pub struct Assignment {
     pub properties: Map<String, Value>,
 }
 
+/// An application registered for the token endpoint (client credentials).
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    /// The application (client) id, a GUID.
+    pub client_id: String,
+    pub display_name: String,
+    /// The client secret's hash (never the secret itself).
+    pub secret_hash: String,
+    /// Application permissions granted, given as `roles` in its tokens.
+    pub roles: Vec<String>,
+    pub created: String,
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -16,7 +16,7 @@ use futures::future::BoxFuture;
 
 use crate::error::{DomainError, StoreError};
 use crate::ids::TenantId;
-use crate::record::{Assignment, Configuration};
+use crate::record::{App, Assignment, Configuration};
 
 /// Reads within one tenant, from one consistent snapshot.
 pub trait ReadTx {
@@ -39,6 +39,10 @@ pub trait ReadTx {
         &mut self,
         configuration_ids: &[String],
     ) -> Result<Vec<Assignment>, StoreError>;
+    /// An application registered in the tenant (for the token endpoint).
+    fn get_app(&mut self, client_id: &str) -> Result<Option<App>, StoreError>;
+    /// The tenant's applications, in registration order.
+    fn list_apps(&mut self) -> Result<Vec<App>, StoreError>;
 }
 
 /// Reads and writes within one tenant, in one transaction.
@@ -57,6 +61,9 @@ pub trait WriteTx: ReadTx {
     fn update_assignment(&mut self, a: &Assignment) -> Result<(), StoreError>;
     fn delete_assignment(&mut self, configuration_id: &str, id: &str) -> Result<bool, StoreError>;
     fn delete_assignments_of(&mut self, configuration_id: &str) -> Result<(), StoreError>;
+    fn insert_app(&mut self, app: &App) -> Result<(), StoreError>;
+    /// False if no such app.
+    fn delete_app(&mut self, client_id: &str) -> Result<bool, StoreError>;
 }
 
 /// A read job.

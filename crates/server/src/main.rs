@@ -27,6 +27,9 @@ enum Command {
     Keygen(KeygenArgs),
     /// Print the local CA certificate (PEM) that clients trust for --tls and --proxy.
     Ca(CaArgs),
+    /// Register, list or remove applications of the token endpoint (client credentials).
+    #[command(subcommand)]
+    App(AppCommand),
     /// Write one tenant or all, as JSON Lines.
     Export(ExportArgs),
     /// Read JSON Lines written by `export` into the database.
@@ -228,6 +231,53 @@ struct ImportArgs {
     replace: bool,
 }
 
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Register an application and print its client id and secret (shown only once).
+    Add(AppAddArgs),
+    /// List the tenant's applications.
+    List(AppTenantArgs),
+    /// Remove an application.
+    Remove(AppRemoveArgs),
+}
+
+#[derive(clap::Args)]
+struct AppTenantArgs {
+    #[command(flatten)]
+    target: MigrateArgs,
+    /// Tenant id; by default the one kept in the data dir.
+    #[arg(long, env = "ENROLLGRAPH_TENANT")]
+    tenant: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct AppAddArgs {
+    #[command(flatten)]
+    on: AppTenantArgs,
+    /// Display name.
+    #[arg(long, default_value = "enrollgraph client")]
+    name: String,
+    /// Application permission granted (as `roles` in its tokens); repeatable. Default:
+    /// DeviceManagementServiceConfig.ReadWrite.All.
+    #[arg(long = "role")]
+    roles: Vec<String>,
+    /// Client id to use (a GUID); by default a new one.
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Client secret to use; by default a new random one.
+    #[arg(long, env = "ENROLLGRAPH_APP_SECRET", hide_env_values = true)]
+    secret: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct AppRemoveArgs {
+    #[command(flatten)]
+    on: AppTenantArgs,
+    /// The application's client id.
+    #[arg(long)]
+    client_id: String,
+}
+
 #[derive(clap::Args)]
 struct CaArgs {
     /// Data dir holding the CA (created on first use).
@@ -254,6 +304,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => migrate(args),
         Command::Keygen(args) => keygen(args),
         Command::Ca(args) => ca(args),
+        Command::App(cmd) => app(cmd),
         Command::Export(args) => export(args),
         Command::Import(args) => import(args),
     };
@@ -420,6 +471,86 @@ fn import(args: ImportArgs) -> Result<(), Box<dyn std::error::Error>> {
         counts.tenants, counts.configurations, counts.assignments
     );
     Ok(())
+}
+
+fn app_tenant(args: &AppTenantArgs) -> Result<domain::TenantId, Box<dyn std::error::Error>> {
+    Ok(match &args.tenant {
+        Some(t) => domain::TenantId::parse(t).ok_or("--tenant must be a GUID")?,
+        None => default_tenant(&args.target.data_dir)?,
+    })
+}
+
+fn app(cmd: AppCommand) -> Result<(), Box<dyn std::error::Error>> {
+    let on = match &cmd {
+        AppCommand::Add(a) => &a.on,
+        AppCommand::List(a) => a,
+        AppCommand::Remove(a) => &a.on,
+    };
+    let tenant = app_tenant(on)?;
+    let (store, _) = open_store(&on.target)?;
+    let service = domain::Service::new(store, std::sync::Arc::new(edm::Models::load()?));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match cmd {
+            AppCommand::Add(a) => {
+                let client_id = match a.client_id {
+                    Some(c) => domain::TenantId::parse(&c)
+                        .ok_or("--client-id must be a GUID")?
+                        .to_string(),
+                    None => domain::record::new_guid(),
+                };
+                let secret = match a.secret {
+                    Some(s) => s,
+                    None => auth::secret::generate()?,
+                };
+                let roles = if a.roles.is_empty() {
+                    vec![auth::DEFAULT_PERMISSION.to_owned()]
+                } else {
+                    a.roles
+                };
+                let app = domain::App {
+                    client_id: client_id.clone(),
+                    display_name: a.name,
+                    secret_hash: auth::secret::hash(&secret)?,
+                    roles: roles.clone(),
+                    created: domain::record::now_timestamp(),
+                };
+                service.register_app(&tenant, app).await?;
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "tenantId": tenant.to_string(),
+                        "clientId": client_id,
+                        "clientSecret": secret,
+                        "roles": roles
+                    })
+                );
+            }
+            AppCommand::List(_) => {
+                for app in service.list_apps(&tenant).await? {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "tenantId": tenant.to_string(),
+                            "clientId": app.client_id,
+                            "displayName": app.display_name,
+                            "roles": app.roles,
+                            "created": app.created
+                        })
+                    );
+                }
+            }
+            AppCommand::Remove(a) => {
+                if !service.remove_app(&tenant, &a.client_id).await? {
+                    return Err(format!("no application {} in tenant {tenant}", a.client_id).into());
+                }
+                println!("removed {}", a.client_id);
+            }
+        }
+        Ok::<(), Box<dyn std::error::Error>>(())
+    })
 }
 
 fn ca(args: CaArgs) -> Result<(), Box<dyn std::error::Error>> {

@@ -20,7 +20,7 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
 use domain::store::{ReadJob, WriteJob};
 use domain::{
-    Assignment, Configuration, DomainError, ReadTx, Store, StoreError, TenantId, WriteTx,
+    App, Assignment, Configuration, DomainError, ReadTx, Store, StoreError, TenantId, WriteTx,
 };
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
@@ -30,7 +30,10 @@ use tokio_postgres::{IsolationLevel, NoTls, Row};
 
 use crate::{OpenError, Options};
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_initial.sql"),
+    include_str!("../migrations/postgres/0002_apps.sql"),
+];
 
 /// The PostgreSQL store.
 pub struct PgStore {
@@ -438,7 +441,39 @@ impl PgTx<'_> {
     }
 }
 
+fn to_app(r: &Row) -> Result<App, StoreError> {
+    let roles: String = r.try_get(3).map_err(pg_err)?;
+    Ok(App {
+        client_id: r.try_get(0).map_err(pg_err)?,
+        display_name: r.try_get(1).map_err(pg_err)?,
+        secret_hash: r.try_get(2).map_err(pg_err)?,
+        roles: serde_json::from_str(&roles)
+            .map_err(|e| StoreError::Internal(format!("stored roles: {e}")))?,
+        created: r.try_get(4).map_err(pg_err)?,
+    })
+}
+
 impl ReadTx for PgTx<'_> {
+    fn get_app(&mut self, client_id: &str) -> Result<Option<App>, StoreError> {
+        let rows = self.query(
+            "SELECT client_id, display_name, secret_hash, roles, created FROM apps
+             WHERE tenant_id = $1 AND client_id = $2",
+            &[&self.t(), &client_id],
+        )?;
+        rows.first().map(to_app).transpose()
+    }
+
+    fn list_apps(&mut self) -> Result<Vec<App>, StoreError> {
+        self.query(
+            "SELECT client_id, display_name, secret_hash, roles, created FROM apps
+             WHERE tenant_id = $1 ORDER BY seq",
+            &[&self.t()],
+        )?
+        .iter()
+        .map(to_app)
+        .collect()
+    }
+
     fn tenant_exists(&mut self) -> Result<bool, StoreError> {
         let rows = self.query(
             "SELECT seeded FROM tenants WHERE tenant_id = $1",
@@ -507,6 +542,32 @@ impl ReadTx for PgTx<'_> {
 }
 
 impl WriteTx for PgTx<'_> {
+    fn insert_app(&mut self, app: &App) -> Result<(), StoreError> {
+        let roles =
+            serde_json::to_string(&app.roles).map_err(|e| StoreError::Internal(e.to_string()))?;
+        self.execute(
+            "INSERT INTO apps (tenant_id, client_id, display_name, secret_hash, roles, created)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &self.t(),
+                &app.client_id,
+                &app.display_name,
+                &app.secret_hash,
+                &roles,
+                &app.created,
+            ],
+        )
+        .map(|_| ())
+    }
+
+    fn delete_app(&mut self, client_id: &str) -> Result<bool, StoreError> {
+        self.execute(
+            "DELETE FROM apps WHERE tenant_id = $1 AND client_id = $2",
+            &[&self.t(), &client_id],
+        )
+        .map(|n| n > 0)
+    }
+
     fn insert_tenant(&mut self) -> Result<(), StoreError> {
         self.execute(
             "UPDATE tenants SET seeded = TRUE WHERE tenant_id = $1",

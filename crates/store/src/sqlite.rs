@@ -16,7 +16,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use domain::store::{ReadJob, WriteJob};
 use domain::{
-    Assignment, Configuration, DomainError, ReadTx, Store, StoreError, TenantId, WriteTx,
+    App, Assignment, Configuration, DomainError, ReadTx, Store, StoreError, TenantId, WriteTx,
 };
 use futures::future::BoxFuture;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -25,7 +25,10 @@ use tokio::sync::{oneshot, Semaphore};
 
 use crate::OpenError;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_initial.sql"),
+    include_str!("../migrations/sqlite/0002_apps.sql"),
+];
 
 /// Tuning of the SQLite backend.
 #[derive(Debug, Clone)]
@@ -397,6 +400,24 @@ impl SqliteTx<'_> {
 }
 
 impl ReadTx for SqliteTx<'_> {
+    fn get_app(&mut self, client_id: &str) -> Result<Option<App>, StoreError> {
+        Ok(self
+            .apps(
+                "SELECT client_id, display_name, secret_hash, roles, created FROM apps
+                 WHERE tenant_id = ?1 AND client_id = ?2",
+                &[&self.t(), &client_id],
+            )?
+            .pop())
+    }
+
+    fn list_apps(&mut self) -> Result<Vec<App>, StoreError> {
+        self.apps(
+            "SELECT client_id, display_name, secret_hash, roles, created FROM apps
+             WHERE tenant_id = ?1 ORDER BY seq",
+            &[&self.t()],
+        )
+    }
+
     fn tenant_exists(&mut self) -> Result<bool, StoreError> {
         self.conn
             .prepare_cached("SELECT 1 FROM tenants WHERE tenant_id = ?1")
@@ -475,7 +496,65 @@ impl ReadTx for SqliteTx<'_> {
     }
 }
 
+fn to_app(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn app_of(row: (String, String, String, String, String)) -> Result<App, StoreError> {
+    let (client_id, display_name, secret_hash, roles, created) = row;
+    Ok(App {
+        client_id,
+        display_name,
+        secret_hash,
+        roles: serde_json::from_str(&roles)
+            .map_err(|e| StoreError::Internal(format!("stored roles: {e}")))?,
+        created,
+    })
+}
+
+impl SqliteTx<'_> {
+    fn apps(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<App>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite_err)?;
+        let rows = stmt.query_map(args, to_app).map_err(sqlite_err)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(app_of(r.map_err(sqlite_err)?)?);
+        }
+        Ok(out)
+    }
+}
+
 impl WriteTx for SqliteTx<'_> {
+    fn insert_app(&mut self, app: &App) -> Result<(), StoreError> {
+        let roles =
+            serde_json::to_string(&app.roles).map_err(|e| StoreError::Internal(e.to_string()))?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO apps (tenant_id, client_id, display_name, secret_hash, roles, created)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    self.t(),
+                    app.client_id,
+                    app.display_name,
+                    app.secret_hash,
+                    roles,
+                    app.created
+                ])
+            })
+            .map(|_| ())
+            .map_err(sqlite_err)
+    }
+
+    fn delete_app(&mut self, client_id: &str) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM apps WHERE tenant_id = ?1 AND client_id = ?2")
+            .and_then(|mut s| s.execute(params![self.t(), client_id]))
+            .map(|n| n > 0)
+            .map_err(sqlite_err)
+    }
+
     fn insert_tenant(&mut self) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("INSERT OR IGNORE INTO tenants (tenant_id, created) VALUES (?1, ?2)")

@@ -1,0 +1,11 @@
+-- Applications registered for the token endpoint (client credentials). Secrets are hashed.
+CREATE TABLE IF NOT EXISTS apps (
+    seq          BIGSERIAL PRIMARY KEY,
+    tenant_id    TEXT NOT NULL,
+    client_id    TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    secret_hash  TEXT NOT NULL,
+    roles        TEXT NOT NULL,
+    created      TEXT NOT NULL,
+    UNIQUE (tenant_id, client_id)
+);
