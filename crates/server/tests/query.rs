@@ -1,6 +1,7 @@
 //! Query options and paging over HTTP: `$filter`, `$select`, `$orderby`, `$top`, `$skip`,
 //! `$count`, `/$count`, `$expand`, `$search`, `@odata.nextLink` with `$skiptoken`,
 //! `Prefer: odata.maxpagesize`, context URLs, and the limits.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
