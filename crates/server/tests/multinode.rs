@@ -103,7 +103,7 @@ async fn two_nodes_keep_one_consistent_truth_under_concurrent_writes() {
     let token = keys
         .mint(&auth::dev_claims(&t, &[WRITE.to_string()], &[], 3600))
         .unwrap();
-    let client = reqwest::Client::new();
+    let client = client();
     let path = "/beta/deviceManagement/deviceEnrollmentConfigurations";
 
     let ledger = Arc::new(Mutex::new(Ledger::default()));

@@ -151,7 +151,7 @@ async fn data_and_tokens_survive_a_restart() {
     let mut app = app;
     app.stop().await;
     // the old server is gone
-    let gone = reqwest::Client::new()
+    let gone = client()
         .get(format!("{old_base}{CONFIGS}"))
         .bearer_auth(&token)
         .send()

@@ -1551,7 +1551,7 @@ async fn odata_context_values_are_written_as_graph_writes_them() {
 #[tokio::test]
 async fn metadata_serves_csdl_for_both_versions_without_auth() {
     let app = TestApp::spawn().await;
-    let client = reqwest::Client::new();
+    let client = client();
     let mut docs = Vec::new();
     for v in ["beta", "v1.0"] {
         let r = read(

@@ -63,6 +63,18 @@ impl Res {
     }
 }
 
+/// An HTTP client. The tests' reqwest is built without a TLS provider of its own (the
+/// workspace uses ring), so the provider is installed once before any client exists.
+pub fn client() -> reqwest::Client {
+    client_builder().build().expect("client")
+}
+
+/// A client builder with the TLS provider installed.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 pub fn settings_for(dir: &std::path::Path) -> enrollgraph::Settings {
     let mut s = enrollgraph::Settings::new(dir);
     s.database_url = Some(database_url(dir));
@@ -117,7 +129,7 @@ impl TestApp {
         });
         let mut app = TestApp {
             base: format!("http://{addr}"),
-            client: reqwest::Client::new(),
+            client: client(),
             token: String::new(),
             state,
             settings,
