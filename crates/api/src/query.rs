@@ -110,11 +110,14 @@ fn identity(ctx: &Ctx) -> String {
         .join("&")
 }
 
+/// What a skiptoken is bound to: tenant, version, resource path (decoded, so that a client
+/// that re-encodes the nextLink differently still matches) and the other options.
 fn scope(ctx: &Ctx) -> [u8; 32] {
+    let path = percent_encoding::percent_decode_str(&ctx.path).decode_utf8_lossy();
     skiptoken::scope(&[
-        &ctx.principal.tenant.to_string(),
+        ctx.principal.tenant.as_str(),
         ctx.version.segment(),
-        &ctx.path,
+        &path,
         &identity(ctx),
     ])
 }
