@@ -46,7 +46,9 @@ impl Ctx {
     }
 }
 
-/// The query options of a request, `$` prefix normalised (beta accepts `filter=` for `$filter`).
+/// The query options of a request, `$` prefix normalised (beta accepts `filter=` for `$filter`),
+/// names lowercased, values percent-decoded once. Reads check them against their endpoint's
+/// capabilities with [`Ctx::options`]; writes and actions accept none.
 #[derive(Debug, Default)]
 pub struct Query {
     pub options: Vec<(String, String)>,
@@ -75,18 +77,6 @@ impl Query {
             }
         }
         Ok(())
-    }
-
-    /// `$expand`: only `assignments` can be expanded.
-    pub fn expand_assignments(&self) -> Result<bool, GraphError> {
-        match self.get("$expand") {
-            None => Ok(false),
-            Some(v) if v.trim().eq_ignore_ascii_case("assignments") => Ok(true),
-            Some(v) => Err(GraphError::bad_request(format!(
-                "Could not find a property named '{}' on type 'microsoft.graph.deviceEnrollmentConfiguration' to expand.",
-                v.trim()
-            ))),
-        }
     }
 }
 
