@@ -175,8 +175,10 @@ async fn handle(state: Arc<AppState>, req: Request) -> Result<Response, GraphErr
         .collect();
     let mut segments = Vec::with_capacity(raw.len());
     for (i, s) in raw.iter().enumerate() {
-        if s.is_empty() && i + 1 == raw.len() && i > 0 {
-            break; // a trailing slash
+        if s.is_empty() && i > 0 {
+            // A trailing slash, or `//` (Microsoft's SDKs join a base URL ending in `/` with a
+            // path starting with `/`): empty segments are ignored, as Graph does.
+            continue;
         }
         segments.push(decode(s)?);
     }
