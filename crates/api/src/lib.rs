@@ -57,6 +57,8 @@ pub struct ApiSettings {
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub fidelity: Fidelity,
+    /// Default and largest page size of collections.
+    pub paging: QuerySettings,
 }
 
 impl Default for ApiSettings {
@@ -65,6 +67,7 @@ impl Default for ApiSettings {
             public_url: None,
             max_body_bytes: 1024 * 1024,
             fidelity: Fidelity::Service,
+            paging: QuerySettings::default(),
         }
     }
 }
@@ -76,9 +79,10 @@ pub struct AppState {
     pub settings: ApiSettings,
 }
 
-/// The router of the whole server, with the default page sizes.
+/// The router of the whole server, with the page sizes of its settings.
 pub fn router(state: Arc<AppState>) -> Router {
-    router_with(state, QuerySettings::default())
+    let paging = state.settings.paging;
+    router_with(state, paging)
 }
 
 /// The router of the whole server, with the given page sizes.

@@ -19,13 +19,13 @@ fn reference(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{}", schema_name(name)) })
 }
 
-fn type_schema(model: &Model, ty: &TypeRef, nullable: bool) -> Value {
+fn type_schema(ty: &TypeRef, nullable: bool) -> Value {
     if ty.collection {
         let single = TypeRef {
             kind: ty.kind.clone(),
             collection: false,
         };
-        return json!({ "type": "array", "items": type_schema(model, &single, false) });
+        return json!({ "type": "array", "items": type_schema(&single, false) });
     }
     let mut s = match &ty.kind {
         TypeKind::Primitive(p) => match p {
@@ -79,7 +79,7 @@ fn structured_schema(model: &Model, ty: &StructuredType) -> Value {
         json!({ "type": "string", "enum": odata_type_values(model, ty) }),
     );
     for p in &ty.properties {
-        props.insert(p.name.clone(), type_schema(model, &p.ty, p.nullable));
+        props.insert(p.name.clone(), type_schema(&p.ty, p.nullable));
     }
     for n in &ty.navigation {
         props.insert(
@@ -98,7 +98,7 @@ fn structured_schema(model: &Model, ty: &StructuredType) -> Value {
 
 /// A create/update body of one concrete type: `@odata.type` pinned, server-managed properties
 /// left out, no other properties.
-fn body_schema(model: &Model, ty: &StructuredType, require_type: bool) -> Value {
+fn body_schema(ty: &StructuredType, require_type: bool) -> Value {
     const MANAGED: &[&str] = &[
         "id",
         "createdDateTime",
@@ -117,7 +117,7 @@ fn body_schema(model: &Model, ty: &StructuredType, require_type: bool) -> Value 
         .iter()
         .filter(|p| !MANAGED.contains(&p.name.as_str()))
     {
-        props.insert(p.name.clone(), type_schema(model, &p.ty, p.nullable));
+        props.insert(p.name.clone(), type_schema(&p.ty, p.nullable));
     }
     let mut s = json!({ "type": "object", "properties": props, "additionalProperties": false });
     if require_type {
@@ -238,12 +238,12 @@ pub fn document(model: &Model, base: &str) -> Value {
     );
     let kinds = creatable(model);
     let create_body =
-        json!({ "oneOf": kinds.iter().map(|t| body_schema(model, t, true)).collect::<Vec<_>>() });
+        json!({ "oneOf": kinds.iter().map(|t| body_schema(t, true)).collect::<Vec<_>>() });
     let patch_body =
-        json!({ "oneOf": kinds.iter().map(|t| body_schema(model, t, false)).collect::<Vec<_>>() });
+        json!({ "oneOf": kinds.iter().map(|t| body_schema(t, false)).collect::<Vec<_>>() });
     let assignment_body = model
         .structured(ASSIGNMENT)
-        .map(|t| body_schema(model, t, false))
+        .map(|t| body_schema(t, false))
         .unwrap_or(Value::Null);
     let config = reference(CONFIGURATION);
     let assignment = reference(ASSIGNMENT);
@@ -289,7 +289,7 @@ pub fn document(model: &Model, base: &str) -> Value {
     {
         let notification = model
             .structured("deviceEnrollmentNotificationConfiguration")
-            .map(|t| body_schema(model, t, true))
+            .map(|t| body_schema(t, true))
             .unwrap_or(Value::Null);
         paths.insert(format!("{configs}/createEnrollmentNotificationConfiguration"), json!({
             "post": op("Create notification configurations", ("204", no_content("Created")), Some(json!({

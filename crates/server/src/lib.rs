@@ -26,6 +26,8 @@ pub struct Settings {
     pub fidelity: Fidelity,
     /// Pool size and timeouts of the database.
     pub database: store::Options,
+    /// Default and largest page size of collections.
+    pub paging: api::QuerySettings,
     /// Where the signing key comes from; by default `signing-key.pem` in the data dir,
     /// created on first start.
     pub signing_key: SigningKey,
@@ -67,6 +69,7 @@ impl Settings {
             fidelity: Fidelity::Service,
             database: store::Options::default(),
             signing_key: SigningKey::DataDir,
+            paging: api::QuerySettings::default(),
         }
     }
 
@@ -112,6 +115,7 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
             public_url: settings.public_url.clone(),
             max_body_bytes: settings.max_body_bytes,
             fidelity: settings.fidelity,
+            paging: settings.paging,
         },
     }))
 }

@@ -98,6 +98,12 @@ struct ServeArgs {
     db: DbArgs,
     #[command(flatten)]
     key: KeyArgs,
+    /// Items per page of a collection when the request does not say ($top, odata.maxpagesize).
+    #[arg(long, env = "ENROLLGRAPH_PAGE_SIZE", default_value_t = 1000)]
+    page_size: usize,
+    /// The largest page a request may ask for ($top above it is a 400).
+    #[arg(long, env = "ENROLLGRAPH_MAX_PAGE_SIZE", default_value_t = 1000)]
+    max_page_size: usize,
     /// Serve HTTPS with a certificate of the data dir's local CA (names graph.microsoft.com,
     /// login.microsoftonline.com, localhost, 127.0.0.1); `enrollgraph ca` prints the CA.
     #[arg(long, env = "ENROLLGRAPH_TLS", conflicts_with = "proxy")]
@@ -343,6 +349,11 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         },
         database: args.db.options(),
         signing_key: args.key.source(),
+        paging: api::QuerySettings {
+            default_page_size: args.page_size,
+            max_page_size: args.max_page_size,
+        }
+        .normalized(),
     };
     let state = build_state(&settings)?;
     let tenant = default_tenant(&settings.data_dir)?;

@@ -182,14 +182,17 @@ async fn two_nodes_keep_one_consistent_truth_under_concurrent_writes() {
             .iter()
             .map(|i| i["id"].as_str().unwrap().to_owned())
             .collect();
-        let ledger = ledger.lock().unwrap();
-        for id in ledger.created.difference(&ledger.deleted) {
+        let (created, deleted) = {
+            let l = ledger.lock().unwrap();
+            (l.created.clone(), l.deleted.clone())
+        };
+        for id in created.difference(&deleted) {
             assert!(
                 present.contains(id),
                 "acknowledged create {id} is missing on {base}"
             );
         }
-        for id in &ledger.deleted {
+        for id in &deleted {
             assert!(
                 !present.contains(id),
                 "acknowledged delete {id} is still present on {base}"
