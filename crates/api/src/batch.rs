@@ -140,7 +140,7 @@ async fn run(router: Router, version: &str, outer: &http::HeaderMap, r: &Inner) 
     let path = r.url.trim_start_matches('/');
     let uri = format!("/{version}/{path}");
     let mut builder = Request::builder().method(r.method.clone()).uri(&uri);
-    // The batch's own credentials and client id apply to every inner request.
+    // The batch's own credentials apply to every inner request.
     for name in [http::header::AUTHORIZATION, http::header::HOST] {
         if let Some(v) = outer.get(&name) {
             builder = builder.header(name, v.clone());
@@ -211,12 +211,18 @@ async fn to_json(id: &str, res: Response) -> Value {
     Value::Object(out)
 }
 
-fn failed_dependency(id: &str, dep: &str) -> Value {
+fn failed_dependency(id: &str, dep: &str, ids: &crate::layer::RequestIds) -> Value {
+    let err = GraphError::new(
+        Code::FailedDependency,
+        format!("The request it depends on ('{dep}') failed."),
+    );
+    let body: Value =
+        serde_json::from_slice(&crate::layer::envelope(&err, ids)).unwrap_or(Value::Null);
     json!({
         "id": id,
-        "status": 424,
+        "status": err.code.status().as_u16(),
         "headers": {"content-type": crate::layer::JSON},
-        "body": {"error": {"code": "FailedDependency", "message": format!("The request it depends on ('{dep}') failed.")}}
+        "body": body
     })
 }
 
@@ -247,6 +253,14 @@ async fn handle_inner(
         ));
     }
     let (parts, body) = req.into_parts();
+    let ids = parts
+        .extensions
+        .get::<crate::layer::RequestIds>()
+        .cloned()
+        .unwrap_or_else(|| crate::layer::RequestIds {
+            request_id: String::new(),
+            client_request_id: String::new(),
+        });
     crate::request::authenticate(state, &parts.headers)?;
     if parts.method != Method::POST {
         return Err(GraphError::method(&parts.method, &["POST"]));
@@ -270,7 +284,7 @@ async fn handle_inner(
                 .iter()
                 .find(|d| status.get(*d).is_none_or(|s| *s >= 400));
             let v = match failed {
-                Some(dep) => failed_dependency(&r.id, dep),
+                Some(dep) => failed_dependency(&r.id, dep, &ids),
                 None => run(router.clone(), &version, &parts.headers, r).await,
             };
             status.insert(r.id.clone(), v["status"].as_u64().unwrap_or(500) as u16);

@@ -25,6 +25,8 @@ pub enum Code {
     RequestEntityTooLarge,
     /// 415: the body is not JSON.
     UnsupportedMediaType,
+    /// 424: in `$batch`, a request this one depends on failed.
+    FailedDependency,
     /// 500: a fault of enrollgraph's; details are logged, never sent.
     InternalError,
     /// 503: the database is unavailable; retry after a moment.
@@ -41,6 +43,7 @@ impl Code {
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::RequestEntityTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::FailedDependency => StatusCode::FAILED_DEPENDENCY,
             Code::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             Code::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -55,6 +58,7 @@ impl Code {
             Code::MethodNotAllowed => "MethodNotAllowed",
             Code::RequestEntityTooLarge => "RequestEntityTooLarge",
             Code::UnsupportedMediaType => "UnsupportedMediaType",
+            Code::FailedDependency => "FailedDependency",
             Code::InternalError => "InternalError",
             Code::ServiceUnavailable => "ServiceUnavailable",
         }

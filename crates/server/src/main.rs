@@ -65,7 +65,8 @@ struct ServeArgs {
     /// Database URL (sqlite://PATH); by default enrollgraph.db in the data dir.
     #[arg(long, env = "ENROLLGRAPH_DATABASE_URL")]
     database: Option<String>,
-    /// Base URL written into absolute URLs; by default the scheme and Host of each request.
+    /// Base URL written into absolute URLs (e.g. https://graph.example.com behind a TLS
+    /// proxy); by default http://, or https:// under --tls and --proxy, and the Host header.
     #[arg(long, env = "ENROLLGRAPH_PUBLIC_URL")]
     public_url: Option<String>,
     /// PEM public key whose tokens are trusted too (repeatable).

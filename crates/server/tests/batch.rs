@@ -81,6 +81,8 @@ async fn depends_on_runs_in_order_and_a_failed_dependency_gives_424() {
     assert_eq!(by_id(&v, "b")["body"]["limit"], 9, "b must run after a");
     assert_eq!(by_id(&v, "c")["status"], 404);
     assert_eq!(by_id(&v, "d")["status"], 424);
+    assert_eq!(by_id(&v, "d")["body"]["error"]["code"], "FailedDependency");
+    assert!(by_id(&v, "d")["body"]["error"]["innerError"]["request-id"].is_string());
 }
 
 #[tokio::test]
