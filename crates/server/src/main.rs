@@ -303,6 +303,17 @@ struct KeygenArgs {
     out: PathBuf,
 }
 
+/// Prints a line on standard output, ignoring a closed stdout: a server must not stop because
+/// whoever started it stopped reading.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, $($arg)*);
+        let _ = out.flush();
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -371,9 +382,9 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             "enrollgraph is serving"
         );
         let scheme = if args.tls { "https" } else { "http" };
-        println!("enrollgraph listening on {scheme}://{addr} (beta: {scheme}://{addr}/beta, v1.0: {scheme}://{addr}/v1.0)");
-        println!("data dir: {}", settings.data_dir.display());
-        println!(
+        say!("enrollgraph listening on {scheme}://{addr} (beta: {scheme}://{addr}/beta, v1.0: {scheme}://{addr}/v1.0)");
+        say!("data dir: {}", settings.data_dir.display());
+        say!(
             "get a token: enrollgraph token --data-dir {} [--tenant {tenant}]",
             settings.data_dir.display()
         );
@@ -388,7 +399,7 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             enrollgraph::Edge::Plain
         };
         if args.proxy {
-            println!("proxy mode: set HTTPS_PROXY=http://{addr} and trust the CA printed by `enrollgraph ca`");
+            say!("proxy mode: set HTTPS_PROXY=http://{addr} and trust the CA printed by `enrollgraph ca`");
         }
         enrollgraph::launch_with(state, listener, shutdown_signal(), mode).await?;
         tracing::info!("stopped");

@@ -39,10 +39,11 @@ fn start_node(data_dir: &std::path::Path, database: &str, key: &std::path::Path)
         .spawn()
         .expect("start enrollgraph serve");
     let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
     let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("first line");
+    reader.read_line(&mut line).expect("first line");
+    // Keep draining what the node prints so that it never writes into a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     let base = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
