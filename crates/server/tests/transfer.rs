@@ -69,6 +69,21 @@ async fn export_and_import_round_trip_sqlite_postgres_sqlite() {
         .call_as(&other, "POST", CONFIGS, Some(limit_body("other tenant", 1)))
         .await;
     assert_eq!(r.status.as_u16(), 201);
+    let t = domain::TenantId::parse(TENANT).unwrap();
+    app.state
+        .service
+        .register_app(
+            &t,
+            domain::App {
+                client_id: "3f2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d".into(),
+                display_name: "exported".into(),
+                secret_hash: auth::secret::hash("x").unwrap(),
+                roles: vec![WRITE.into()],
+                created: domain::record::now_timestamp(),
+            },
+        )
+        .await
+        .unwrap();
     app.stop().await;
 
     let schema = format!(
@@ -166,6 +181,7 @@ async fn export_and_import_round_trip_sqlite_postgres_sqlite() {
         5 + 2 + 5 + 1
     );
     assert!(one.contains("\"priority\":2") && one.contains("\"g2\""));
+    assert_eq!(kinds.iter().filter(|k| *k == "app").count(), 1);
 
     // A second import of the same tenants is refused unless --replace.
     let refused = Command::new(env!("CARGO_BIN_EXE_enrollgraph"))

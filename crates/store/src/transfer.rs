@@ -5,13 +5,14 @@
 //! One JSON object per line, tagged by `kind`:
 //! `{"kind":"tenant","tenantId":…}`, then that tenant's
 //! `{"kind":"configuration","tenantId":…,"id":…,"odataType":…,…}` in creation order, then its
-//! `{"kind":"assignment","tenantId":…,"configurationId":…,"id":…,"properties":{…}}`.
+//! `{"kind":"assignment","tenantId":…,"configurationId":…,"id":…,"properties":{…}}`, then its
+//! registered applications `{"kind":"app",…}` (secrets only as hashes).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
 use domain::store::{read, write};
-use domain::{Assignment, Configuration, DomainError, Store, TenantId};
+use domain::{App, Assignment, Configuration, DomainError, Store, TenantId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -41,6 +42,16 @@ pub enum Record {
         id: String,
         properties: Map<String, Value>,
     },
+    /// A registered application of the token endpoint (its secret only as a hash).
+    #[serde(rename_all = "camelCase")]
+    App {
+        tenant_id: String,
+        client_id: String,
+        display_name: String,
+        secret_hash: String,
+        roles: Vec<String>,
+        created: String,
+    },
 }
 
 /// Why an export or import failed.
@@ -65,15 +76,14 @@ pub struct Counts {
 }
 
 /// Everything stored for one tenant.
-async fn dump(
-    store: &dyn Store,
-    tenant: &TenantId,
-) -> Result<(Vec<Configuration>, Vec<Assignment>), DomainError> {
+type Dump = (Vec<Configuration>, Vec<Assignment>, Vec<App>);
+
+async fn dump(store: &dyn Store, tenant: &TenantId) -> Result<Dump, DomainError> {
     read(store, tenant, |tx| {
         let configs = tx.list_configurations()?;
         let ids: Vec<String> = configs.iter().map(|c| c.id.clone()).collect();
         let assignments = tx.list_assignments_of(&ids)?;
-        Ok((configs, assignments))
+        Ok((configs, assignments, tx.list_apps()?))
     })
     .await
 }
@@ -90,7 +100,7 @@ pub async fn export(
     };
     let mut counts = Counts::default();
     for t in tenants {
-        let (configs, assignments) = dump(store, &t).await?;
+        let (configs, assignments, apps) = dump(store, &t).await?;
         let tenant_id = t.to_string();
         let mut line = |r: &Record| -> Result<(), TransferError> {
             serde_json::to_writer(&mut *out, r).map_err(std::io::Error::other)?;
@@ -125,6 +135,16 @@ pub async fn export(
             })?;
             counts.assignments += 1;
         }
+        for a in apps {
+            line(&Record::App {
+                tenant_id: tenant_id.clone(),
+                client_id: a.client_id,
+                display_name: a.display_name,
+                secret_hash: a.secret_hash,
+                roles: a.roles,
+                created: a.created,
+            })?;
+        }
     }
     out.flush()?;
     Ok(counts)
@@ -134,6 +154,7 @@ pub async fn export(
 struct TenantData {
     configurations: Vec<Configuration>,
     assignments: Vec<Assignment>,
+    apps: Vec<App>,
 }
 
 /// Reads JSON Lines and stores them, one transaction per tenant. A tenant that already
@@ -204,6 +225,24 @@ pub async fn import(
                     configuration_id,
                     properties,
                 }),
+            Record::App {
+                tenant_id,
+                client_id,
+                display_name,
+                secret_hash,
+                roles,
+                created,
+            } => tenants
+                .entry(parse_tenant(line, &tenant_id)?)
+                .or_default()
+                .apps
+                .push(App {
+                    client_id,
+                    display_name,
+                    secret_hash,
+                    roles,
+                    created,
+                }),
         }
     }
     let mut counts = Counts::default();
@@ -220,6 +259,9 @@ pub async fn import(
                 for c in tx.list_configurations()? {
                     tx.delete_configuration(&c.id)?;
                 }
+                for a in tx.list_apps()? {
+                    tx.delete_app(&a.client_id)?;
+                }
             }
             tx.insert_tenant()?;
             for c in &data.configurations {
@@ -227,6 +269,9 @@ pub async fn import(
             }
             for a in &data.assignments {
                 tx.insert_assignment(a)?;
+            }
+            for a in &data.apps {
+                tx.insert_app(a)?;
             }
             Ok(false)
         })
