@@ -241,6 +241,17 @@ async fn handle(state: Arc<AppState>, req: Request) -> Result<Response, GraphErr
         return Err(GraphError::method(&parts.method, allowed));
     }
     crate::request::require(&principal, access(&path, &parts.method))?;
+    let write = parts.method != Method::GET && parts.method != Method::HEAD;
+    state
+        .throttle
+        .admit(principal.tenant.as_str(), principal.app_id.as_deref(), write)
+        .map_err(|seconds| {
+            GraphError::new(
+                Code::TooManyRequests,
+                "Too many requests: the tenant or application is over its request limit. Retry after the time given in Retry-After.",
+            )
+            .with_header(http::header::RETRY_AFTER, seconds.to_string())
+        })?;
     let max = state.settings.max_body_bytes;
     if parts
         .headers

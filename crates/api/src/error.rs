@@ -27,6 +27,8 @@ pub enum Code {
     UnsupportedMediaType,
     /// 424: in `$batch`, a request this one depends on failed.
     FailedDependency,
+    /// 429: over the published request limits (`--throttle`); retry after `Retry-After`.
+    TooManyRequests,
     /// 500: a fault of enrollgraph's; details are logged, never sent.
     InternalError,
     /// 503: the database is unavailable; retry after a moment.
@@ -44,6 +46,7 @@ impl Code {
             Code::RequestEntityTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::FailedDependency => StatusCode::FAILED_DEPENDENCY,
+            Code::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Code::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             Code::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -59,6 +62,7 @@ impl Code {
             Code::RequestEntityTooLarge => "RequestEntityTooLarge",
             Code::UnsupportedMediaType => "UnsupportedMediaType",
             Code::FailedDependency => "FailedDependency",
+            Code::TooManyRequests => "TooManyRequests",
             Code::InternalError => "InternalError",
             Code::ServiceUnavailable => "ServiceUnavailable",
         }

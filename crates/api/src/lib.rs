@@ -25,6 +25,7 @@ pub mod query;
 pub mod request;
 pub mod routes;
 pub mod shape;
+pub mod throttle;
 
 use std::sync::Arc;
 
@@ -77,6 +78,8 @@ pub struct AppState {
     pub service: domain::Service,
     pub keys: auth::Keys,
     pub settings: ApiSettings,
+    /// Request counters for `--throttle`.
+    pub throttle: throttle::Throttle,
 }
 
 /// The router of the whole server, with the page sizes of its settings.

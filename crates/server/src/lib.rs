@@ -28,6 +28,8 @@ pub struct Settings {
     pub database: store::Options,
     /// Default and largest page size of collections.
     pub paging: api::QuerySettings,
+    /// Refuse requests over Intune's published limits with 429 (off by default).
+    pub throttle: bool,
     /// Where the signing key comes from; by default `signing-key.pem` in the data dir,
     /// created on first start.
     pub signing_key: SigningKey,
@@ -70,6 +72,7 @@ impl Settings {
             database: store::Options::default(),
             signing_key: SigningKey::DataDir,
             paging: api::QuerySettings::default(),
+            throttle: false,
         }
     }
 
@@ -109,6 +112,9 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
         keys.trust_pem(&pem)?;
     }
     Ok(Arc::new(AppState {
+        throttle: api::throttle::Throttle::new(
+            settings.throttle.then(api::throttle::Limits::default),
+        ),
         service: domain::Service::new(store, models),
         keys,
         settings: ApiSettings {

@@ -105,6 +105,10 @@ struct ServeArgs {
     /// The largest page a request may ask for ($top above it is a 400).
     #[arg(long, env = "ENROLLGRAPH_MAX_PAGE_SIZE", default_value_t = 1000)]
     max_page_size: usize,
+    /// Refuse requests over Intune's published limits (per tenant and per app, per 20 s) with
+    /// 429 TooManyRequests and Retry-After, to test clients' retry logic.
+    #[arg(long, env = "ENROLLGRAPH_THROTTLE")]
+    throttle: bool,
     /// Serve HTTPS with a certificate of the data dir's local CA (names graph.microsoft.com,
     /// login.microsoftonline.com, localhost, 127.0.0.1); `enrollgraph ca` prints the CA.
     #[arg(long, env = "ENROLLGRAPH_TLS", conflicts_with = "proxy")]
@@ -366,6 +370,7 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             max_page_size: args.max_page_size,
         }
         .normalized(),
+        throttle: args.throttle,
     };
     let state = build_state(&settings)?;
     let tenant = default_tenant(&settings.data_dir)?;
