@@ -292,16 +292,60 @@ pub async fn token(
             &format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant."),
         );
     };
-    let Some(secret) = secret else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-    };
-    if !auth::secret::verify(&secret, &app.secret_hash) {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            7000215,
-            &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.", app.client_id),
-        );
+    const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    match (
+        param("client_assertion"),
+        param("client_assertion_type"),
+        secret,
+    ) {
+        (Some(assertion), Some(JWT_BEARER), _) => {
+            let Some(certificate) = app.certificate.as_deref() else {
+                return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", 700027, &format!("Client assertion failed signature validation: no certificate is registered for app '{}'.", app.client_id));
+            };
+            // The assertion is addressed to the token endpoint, as the client reached it or
+            // under its public name.
+            let here = format!("{}{}", base(&parts, &state), parts.uri.path());
+            let audiences = vec![
+                here,
+                format!("https://login.microsoftonline.com/{tenant_segment}/oauth2/v2.0/token"),
+                format!("https://login.microsoftonline.com/{tenant_segment}/oauth2/token"),
+            ];
+            if let Err(why) =
+                auth::assertion::verify(assertion, certificate, &app.client_id, &audiences)
+            {
+                return oauth_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    700027,
+                    &format!("Client assertion failed signature validation: {why}."),
+                );
+            }
+        }
+        (Some(_), _, _) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                700024,
+                &format!("The client_assertion_type must be '{JWT_BEARER}'."),
+            );
+        }
+        (None, _, Some(secret)) => {
+            let ok = app
+                .secret_hash
+                .as_deref()
+                .is_some_and(|h| auth::secret::verify(&secret, h));
+            if !ok {
+                return oauth_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    7000215,
+                    &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.", app.client_id),
+                );
+            }
+        }
+        (None, _, None) => {
+            return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+        }
     }
     let claims = auth::app_claims(&tenant, &app.client_id, &app.roles, TOKEN_LIFETIME);
     let (nbf, exp) = (claims.nbf, claims.exp);

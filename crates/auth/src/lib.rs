@@ -17,6 +17,8 @@ use domain::TenantId;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+pub mod cache;
+
 /// Audiences accepted: Graph's resource URI and its application id.
 pub const AUDIENCES: &[&str] = &[
     "https://graph.microsoft.com",
@@ -132,6 +134,8 @@ pub struct Keys {
     signing: EncodingKey,
     kid: String,
     trusted: Vec<Trusted>,
+    /// Tokens verified before, until they expire.
+    cache: cache::TokenCache,
     /// A secret derived from the private key, from which [`Keys::derive_secret`] derives
     /// per-purpose keys (never the signing key itself).
     seed: [u8; 32],
@@ -220,6 +224,7 @@ impl Keys {
         let mut seed = [0u8; 32];
         seed.copy_from_slice(ring::hmac::sign(&seed_key, b"enrollgraph derived secrets").as_ref());
         Ok(Keys {
+            cache: cache::TokenCache::default(),
             seed,
             public: public.clone(),
             signing: EncodingKey::from_ed_der(der),
@@ -295,6 +300,10 @@ impl Keys {
 
     /// Verifies a bearer token.
     pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        let now = cache::now();
+        if let Some(p) = self.cache.get(token, now) {
+            return Ok(p);
+        }
         let invalid = |m: &str| AuthError::InvalidToken(m.to_owned());
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| invalid("IDX14100: JWT is not well formed."))?;
@@ -314,7 +323,15 @@ impl Keys {
         let mut last = invalid("Invalid signature: no trusted key matches the token.");
         for k in candidates {
             match jsonwebtoken::decode::<Claims>(token, &k.key, &validation) {
-                Ok(data) => return principal(data.claims),
+                Ok(data) => {
+                    let valid_until = data
+                        .claims
+                        .exp
+                        .saturating_add(i64::try_from(LEEWAY_SECONDS).unwrap_or(0));
+                    let p = principal(data.claims)?;
+                    self.cache.insert(token, &p, valid_until, now);
+                    return Ok(p);
+                }
                 Err(e) => {
                     use jsonwebtoken::errors::ErrorKind;
                     last = match e.kind() {
@@ -588,5 +605,57 @@ pub mod secret {
             assert!(!super::verify(&s, "garbage"));
             Ok(())
         }
+    }
+}
+
+/// Client assertions: the signed JWTs an application registered with a certificate sends
+/// instead of a secret (`client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`).
+pub mod assertion {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+
+    /// Checks that a certificate (PEM) carries an RSA or EC P-256 public key usable here.
+    pub fn check_certificate(pem: &str) -> Result<(), String> {
+        if DecodingKey::from_rsa_pem(pem.as_bytes()).is_ok()
+            || DecodingKey::from_ec_pem(pem.as_bytes()).is_ok()
+        {
+            Ok(())
+        } else {
+            Err("not a PEM certificate with an RSA or EC P-256 public key".into())
+        }
+    }
+
+    /// Verifies `assertion`: signed (RS256, PS256 or ES256) by the key of `certificate`,
+    /// issued by and about `client_id` (`iss` = `sub`), for one of `audiences`, not expired.
+    pub fn verify(
+        assertion: &str,
+        certificate: &str,
+        client_id: &str,
+        audiences: &[String],
+    ) -> Result<(), String> {
+        let header = jsonwebtoken::decode_header(assertion)
+            .map_err(|_| "the client assertion is not a well-formed JWT".to_owned())?;
+        let key = match header.alg {
+            Algorithm::RS256 | Algorithm::PS256 => {
+                DecodingKey::from_rsa_pem(certificate.as_bytes())
+            }
+            Algorithm::ES256 => DecodingKey::from_ec_pem(certificate.as_bytes()),
+            other => {
+                return Err(format!(
+                    "the client assertion's algorithm {other:?} is not supported"
+                ))
+            }
+        }
+        .map_err(|_| {
+            "the registered certificate does not match the assertion's algorithm".to_owned()
+        })?;
+        let mut v = Validation::new(header.alg);
+        v.leeway = super::LEEWAY_SECONDS;
+        v.set_audience(audiences);
+        v.set_issuer(&[client_id]);
+        v.sub = Some(client_id.to_owned());
+        v.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        jsonwebtoken::decode::<serde_json::Value>(assertion, &key, &v)
+            .map(|_| ())
+            .map_err(|e| format!("client assertion failed validation: {e}"))
     }
 }

@@ -67,8 +67,10 @@ pub struct App {
     /// The application (client) id, a GUID.
     pub client_id: String,
     pub display_name: String,
-    /// The client secret's hash (never the secret itself).
-    pub secret_hash: String,
+    /// The client secret's hash (never the secret itself), if it has a secret.
+    pub secret_hash: Option<String>,
+    /// The certificate (PEM) whose key signs its client assertions, if it has one.
+    pub certificate: Option<String>,
     /// Application permissions granted, given as `roles` in its tokens.
     pub roles: Vec<String>,
     pub created: String,

@@ -275,9 +275,13 @@ struct AppAddArgs {
     /// Client id to use (a GUID); by default a new one.
     #[arg(long)]
     client_id: Option<String>,
-    /// Client secret to use; by default a new random one.
+    /// Client secret to use; by default a new random one, unless --certificate is given.
     #[arg(long, env = "ENROLLGRAPH_APP_SECRET", hide_env_values = true)]
     secret: Option<String>,
+    /// A certificate (PEM, RSA or EC P-256) whose private key signs the application's client
+    /// assertions (certificate credentials, as MSAL's `CertificateCredential` sends them).
+    #[arg(long)]
+    certificate: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -529,9 +533,19 @@ fn app(cmd: AppCommand) -> Result<(), Box<dyn std::error::Error>> {
                         .to_string(),
                     None => domain::record::new_guid(),
                 };
-                let secret = match a.secret {
-                    Some(s) => s,
-                    None => auth::secret::generate()?,
+                let certificate = match &a.certificate {
+                    Some(path) => {
+                        let pem = std::fs::read_to_string(path)?;
+                        auth::assertion::check_certificate(&pem)
+                            .map_err(|e| format!("{}: {e}", path.display()))?;
+                        Some(pem)
+                    }
+                    None => None,
+                };
+                let secret = match (a.secret, &certificate) {
+                    (Some(s), _) => Some(s),
+                    (None, None) => Some(auth::secret::generate()?),
+                    (None, Some(_)) => None,
                 };
                 let roles = if a.roles.is_empty() {
                     vec![auth::DEFAULT_PERMISSION.to_owned()]
@@ -541,7 +555,8 @@ fn app(cmd: AppCommand) -> Result<(), Box<dyn std::error::Error>> {
                 let app = domain::App {
                     client_id: client_id.clone(),
                     display_name: a.name,
-                    secret_hash: auth::secret::hash(&secret)?,
+                    secret_hash: secret.as_deref().map(auth::secret::hash).transpose()?,
+                    certificate: certificate.clone(),
                     roles: roles.clone(),
                     created: domain::record::now_timestamp(),
                 };
@@ -552,6 +567,7 @@ fn app(cmd: AppCommand) -> Result<(), Box<dyn std::error::Error>> {
                         "tenantId": tenant.to_string(),
                         "clientId": client_id,
                         "clientSecret": secret,
+                        "certificate": certificate.is_some(),
                         "roles": roles
                     })
                 );

@@ -21,7 +21,8 @@ async fn register(app: &TestApp, roles: &[&str]) {
             domain::App {
                 client_id: CLIENT.into(),
                 display_name: "tests".into(),
-                secret_hash: auth::secret::hash(SECRET).unwrap(),
+                secret_hash: Some(auth::secret::hash(SECRET).unwrap()),
+                certificate: None,
                 roles: roles.iter().map(|r| r.to_string()).collect(),
                 created: domain::record::now_timestamp(),
             },
@@ -242,7 +243,8 @@ async fn the_proxy_serves_graph_and_login_itself_and_refuses_everything_else() {
             domain::App {
                 client_id: CLIENT.into(),
                 display_name: "proxy".into(),
-                secret_hash: auth::secret::hash(SECRET).unwrap(),
+                secret_hash: Some(auth::secret::hash(SECRET).unwrap()),
+                certificate: None,
                 roles: vec![WRITE.into()],
                 created: domain::record::now_timestamp(),
             },
@@ -307,5 +309,95 @@ async fn the_proxy_serves_graph_and_login_itself_and_refuses_everything_else() {
         r.status().as_u16(),
         403,
         "plain-HTTP Graph is not served through the proxy"
+    );
+}
+
+fn assertion(key: &rcgen::KeyPair, aud: &str) -> String {
+    let now = time_now();
+    let claims = serde_json::json!({
+        "aud": aud, "iss": CLIENT, "sub": CLIENT, "jti": "1",
+        "nbf": now, "iat": now, "exp": now + 600
+    });
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_ec_der(&key.serialize_der()),
+    )
+    .unwrap()
+}
+
+fn time_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[tokio::test]
+async fn a_certificate_app_authenticates_with_a_signed_client_assertion() {
+    let app = TestApp::spawn().await;
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["client.example".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let t = domain::TenantId::parse(TENANT).unwrap();
+    app.state
+        .service
+        .register_app(
+            &t,
+            domain::App {
+                client_id: CLIENT.into(),
+                display_name: "certificate".into(),
+                secret_hash: None,
+                certificate: Some(cert.pem()),
+                roles: vec![WRITE.into()],
+                created: domain::record::now_timestamp(),
+            },
+        )
+        .await
+        .unwrap();
+    let url = app.url(&format!("/{TENANT}/oauth2/v2.0/token"));
+    let body = |a: &str| {
+        format!("grant_type=client_credentials&client_id={CLIENT}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion={a}")
+    };
+    let (status, v) = form(&app.client, &url, &body(&assertion(&key, &url))).await;
+    assert_eq!(status, 200, "{v}");
+    let token = v["access_token"].as_str().unwrap();
+    let r = app.call_as(token, "GET", CONFIGS, None).await;
+    assert_eq!(r.status.as_u16(), 200);
+    // The public name of the endpoint is a valid audience too.
+    let public = format!("https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token");
+    assert_eq!(
+        form(&app.client, &url, &body(&assertion(&key, &public)))
+            .await
+            .0,
+        200
+    );
+    // Another audience, another key, or a secret instead: refused.
+    let (status, v) = form(
+        &app.client,
+        &url,
+        &body(&assertion(&key, "https://example.com/token")),
+    )
+    .await;
+    assert_eq!(
+        (status, v["error_codes"][0].as_u64()),
+        (401, Some(700027)),
+        "{v}"
+    );
+    let other = rcgen::KeyPair::generate().unwrap();
+    let (status, v) = form(&app.client, &url, &body(&assertion(&other, &url))).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{v}"
+    );
+    let (status, v) = form(&app.client, &url, &credentials("anything")).await;
+    assert_eq!(
+        (status, v["error_codes"][0].as_u64()),
+        (401, Some(7000215)),
+        "{v}"
     );
 }

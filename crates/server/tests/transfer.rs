@@ -77,7 +77,8 @@ async fn export_and_import_round_trip_sqlite_postgres_sqlite() {
             domain::App {
                 client_id: "3f2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d".into(),
                 display_name: "exported".into(),
-                secret_hash: auth::secret::hash("x").unwrap(),
+                secret_hash: Some(auth::secret::hash("x").unwrap()),
+                certificate: None,
                 roles: vec![WRITE.into()],
                 created: domain::record::now_timestamp(),
             },

@@ -450,13 +450,14 @@ fn to_app(r: &Row) -> Result<App, StoreError> {
         roles: serde_json::from_str(&roles)
             .map_err(|e| StoreError::Internal(format!("stored roles: {e}")))?,
         created: r.try_get(4).map_err(pg_err)?,
+        certificate: r.try_get(5).map_err(pg_err)?,
     })
 }
 
 impl ReadTx for PgTx<'_> {
     fn get_app(&mut self, client_id: &str) -> Result<Option<App>, StoreError> {
         let rows = self.query(
-            "SELECT client_id, display_name, secret_hash, roles, created FROM apps
+            "SELECT client_id, display_name, secret_hash, roles, created, certificate FROM apps
              WHERE tenant_id = $1 AND client_id = $2",
             &[&self.t(), &client_id],
         )?;
@@ -465,7 +466,7 @@ impl ReadTx for PgTx<'_> {
 
     fn list_apps(&mut self) -> Result<Vec<App>, StoreError> {
         self.query(
-            "SELECT client_id, display_name, secret_hash, roles, created FROM apps
+            "SELECT client_id, display_name, secret_hash, roles, created, certificate FROM apps
              WHERE tenant_id = $1 ORDER BY seq",
             &[&self.t()],
         )?
@@ -546,8 +547,9 @@ impl WriteTx for PgTx<'_> {
         let roles =
             serde_json::to_string(&app.roles).map_err(|e| StoreError::Internal(e.to_string()))?;
         self.execute(
-            "INSERT INTO apps (tenant_id, client_id, display_name, secret_hash, roles, created)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO apps (tenant_id, client_id, display_name, secret_hash, roles, created,
+               certificate)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 &self.t(),
                 &app.client_id,
@@ -555,6 +557,7 @@ impl WriteTx for PgTx<'_> {
                 &app.secret_hash,
                 &roles,
                 &app.created,
+                &app.certificate,
             ],
         )
         .map(|_| ())

@@ -141,6 +141,41 @@ fn run_job(conn: &Connection, tenant: &TenantId, job: WriteJob) -> Result<(), Do
     }
 }
 
+/// Runs a read job in a read transaction on a pooled reader connection (the caller holds a
+/// reader permit).
+fn run_read(
+    pool: &Mutex<Vec<Connection>>,
+    tenant: &TenantId,
+    job: ReadJob,
+) -> Result<(), DomainError> {
+    let conn = pool
+        .lock()
+        .ok()
+        .and_then(|mut p| p.pop())
+        .ok_or_else(|| StoreError::Internal("no reader connection".into()))?;
+    let result = (|| {
+        conn.prepare_cached("BEGIN")
+            .and_then(|mut s| s.execute([]))
+            .map_err(sqlite_err)?;
+        let mut tx = SqliteTx {
+            conn: &conn,
+            tenant,
+        };
+        let out = match catch_unwind(AssertUnwindSafe(|| job(&mut tx))) {
+            Ok(r) => r,
+            Err(_) => Err(StoreError::Internal("a read job panicked".into()).into()),
+        };
+        let _ = conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]));
+        out
+    })();
+    if let Ok(mut p) = pool.lock() {
+        p.push(conn);
+    }
+    result
+}
+
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteRequest>, max_batch: usize) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -203,32 +238,26 @@ impl Store for SqliteStore {
                 .acquire_owned()
                 .await
                 .map_err(|e| StoreError::Internal(e.to_string()))?;
-            let joined = tokio::task::spawn_blocking(move || {
-                let conn = pool
-                    .lock()
-                    .ok()
-                    .and_then(|mut p| p.pop())
-                    .ok_or_else(|| StoreError::Internal("no reader connection".into()))?;
-                let result = (|| {
-                    conn.execute_batch("BEGIN").map_err(sqlite_err)?;
-                    let mut tx = SqliteTx {
-                        conn: &conn,
-                        tenant: &tenant,
-                    };
-                    let out = match catch_unwind(AssertUnwindSafe(|| job(&mut tx))) {
-                        Ok(r) => r,
-                        Err(_) => Err(StoreError::Internal("a read job panicked".into()).into()),
-                    };
-                    let _ = conn.execute_batch("COMMIT");
-                    out
-                })();
-                if let Ok(mut p) = pool.lock() {
-                    p.push(conn);
-                }
-                result
-            })
-            .await;
+            let joined = tokio::task::spawn_blocking(move || run_read(&pool, &tenant, job)).await;
             joined.map_err(|e| StoreError::Internal(e.to_string()))?
+        })
+    }
+
+    /// A point read takes a few microseconds: it runs here, on the caller's thread, rather
+    /// than paying two thread switches to run on the blocking pool.
+    fn read_point(
+        &self,
+        tenant: &TenantId,
+        job: ReadJob,
+    ) -> BoxFuture<'_, Result<(), DomainError>> {
+        let tenant = tenant.clone();
+        Box::pin(async move {
+            let _permit = self
+                .reader_permits
+                .acquire()
+                .await
+                .map_err(|e| StoreError::Internal(e.to_string()))?;
+            run_read(&self.readers, &tenant, job)
         })
     }
 
@@ -403,7 +432,7 @@ impl ReadTx for SqliteTx<'_> {
     fn get_app(&mut self, client_id: &str) -> Result<Option<App>, StoreError> {
         Ok(self
             .apps(
-                "SELECT client_id, display_name, secret_hash, roles, created FROM apps
+                "SELECT client_id, display_name, secret_hash, roles, created, certificate FROM apps
                  WHERE tenant_id = ?1 AND client_id = ?2",
                 &[&self.t(), &client_id],
             )?
@@ -412,7 +441,7 @@ impl ReadTx for SqliteTx<'_> {
 
     fn list_apps(&mut self) -> Result<Vec<App>, StoreError> {
         self.apps(
-            "SELECT client_id, display_name, secret_hash, roles, created FROM apps
+            "SELECT client_id, display_name, secret_hash, roles, created, certificate FROM apps
              WHERE tenant_id = ?1 ORDER BY seq",
             &[&self.t()],
         )
@@ -457,6 +486,17 @@ impl ReadTx for SqliteTx<'_> {
         rows.collect::<Result<Vec<_>, _>>().map_err(sqlite_err)
     }
 
+    fn last_priority(&mut self, ranking: &str) -> Result<Option<i32>, StoreError> {
+        // One step down the ranking index, whatever the ranking's size.
+        self.conn
+            .prepare_cached(
+                "SELECT MAX(priority) FROM configurations
+                 WHERE tenant_id = ?1 AND ranking = ?2 AND is_default = 0",
+            )
+            .and_then(|mut s| s.query_row(params![self.t(), ranking], |r| r.get(0)))
+            .map_err(sqlite_err)
+    }
+
     fn get_assignment(
         &mut self,
         configuration_id: &str,
@@ -496,16 +536,33 @@ impl ReadTx for SqliteTx<'_> {
     }
 }
 
-fn to_app(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, String)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+type AppRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+);
+
+fn to_app(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
-fn app_of(row: (String, String, String, String, String)) -> Result<App, StoreError> {
-    let (client_id, display_name, secret_hash, roles, created) = row;
+fn app_of(row: AppRow) -> Result<App, StoreError> {
+    let (client_id, display_name, secret_hash, roles, created, certificate) = row;
     Ok(App {
         client_id,
         display_name,
         secret_hash,
+        certificate,
         roles: serde_json::from_str(&roles)
             .map_err(|e| StoreError::Internal(format!("stored roles: {e}")))?,
         created,
@@ -530,8 +587,8 @@ impl WriteTx for SqliteTx<'_> {
             serde_json::to_string(&app.roles).map_err(|e| StoreError::Internal(e.to_string()))?;
         self.conn
             .prepare_cached(
-                "INSERT INTO apps (tenant_id, client_id, display_name, secret_hash, roles, created)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO apps (tenant_id, client_id, display_name, secret_hash, roles, created, certificate)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -540,7 +597,8 @@ impl WriteTx for SqliteTx<'_> {
                     app.display_name,
                     app.secret_hash,
                     roles,
-                    app.created
+                    app.created,
+                    app.certificate
                 ])
             })
             .map(|_| ())

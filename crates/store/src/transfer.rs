@@ -48,7 +48,8 @@ pub enum Record {
         tenant_id: String,
         client_id: String,
         display_name: String,
-        secret_hash: String,
+        secret_hash: Option<String>,
+        certificate: Option<String>,
         roles: Vec<String>,
         created: String,
     },
@@ -141,6 +142,7 @@ pub async fn export(
                 client_id: a.client_id,
                 display_name: a.display_name,
                 secret_hash: a.secret_hash,
+                certificate: a.certificate,
                 roles: a.roles,
                 created: a.created,
             })?;
@@ -230,6 +232,7 @@ pub async fn import(
                 client_id,
                 display_name,
                 secret_hash,
+                certificate,
                 roles,
                 created,
             } => tenants
@@ -240,6 +243,7 @@ pub async fn import(
                     client_id,
                     display_name,
                     secret_hash,
+                    certificate,
                     roles,
                     created,
                 }),

@@ -4,7 +4,8 @@ CREATE TABLE IF NOT EXISTS apps (
     tenant_id    TEXT NOT NULL,
     client_id    TEXT NOT NULL,
     display_name TEXT NOT NULL,
-    secret_hash  TEXT NOT NULL,
+    secret_hash  TEXT,
+    certificate  TEXT,
     roles        TEXT NOT NULL,
     created      TEXT NOT NULL,
     UNIQUE (tenant_id, client_id)
