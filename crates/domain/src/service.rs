@@ -207,7 +207,7 @@ impl Service {
         self.ensure_tenant(tenant).await?;
         let models = self.models.clone();
         let id = id.to_owned();
-        store::read(self.store(), tenant, move |tx| {
+        store::read_point(self.store(), tenant, move |tx| {
             let c = visible_configuration(tx, models.get(version), &id)?;
             let a = if expand {
                 Some(tx.list_assignments(&c.id)?)
@@ -630,7 +630,7 @@ fn insert_new(
     })?;
     let properties = strip_managed(complete(beta, kind.type_name, &strip_managed(props)));
     let ranking = kinds::ranking_key(kind.type_name, &properties);
-    let last = tx.ranking(&ranking)?.last().map_or(0, |(_, p)| *p);
+    let last = tx.last_priority(&ranking)?.unwrap_or(0);
     let now = now_timestamp();
     let c = Configuration {
         id: format!("{}_{}", new_guid(), kind.id_suffix),

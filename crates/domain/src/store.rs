@@ -27,6 +27,10 @@ pub trait ReadTx {
     fn list_configurations(&mut self) -> Result<Vec<Configuration>, StoreError>;
     /// The non-default members of a ranking, by ascending priority.
     fn ranking(&mut self, ranking: &str) -> Result<Vec<(String, i32)>, StoreError>;
+    /// The highest priority of the ranking's non-default members, if it has any.
+    fn last_priority(&mut self, ranking: &str) -> Result<Option<i32>, StoreError> {
+        Ok(self.ranking(ranking)?.last().map(|(_, p)| *p))
+    }
     fn get_assignment(
         &mut self,
         configuration_id: &str,
@@ -75,6 +79,16 @@ pub type WriteJob = Box<dyn FnOnce(&mut dyn WriteTx) -> Result<(), DomainError> 
 pub trait Store: Send + Sync + 'static {
     /// Runs `job` in a read-only transaction of `tenant`.
     fn read(&self, tenant: &TenantId, job: ReadJob) -> BoxFuture<'_, Result<(), DomainError>>;
+    /// Runs `job`, which reads a handful of rows by key, in a read-only transaction of
+    /// `tenant`. A backend may run it on the calling thread, sparing a hand-off to another;
+    /// by default it is [`Store::read`].
+    fn read_point(
+        &self,
+        tenant: &TenantId,
+        job: ReadJob,
+    ) -> BoxFuture<'_, Result<(), DomainError>> {
+        self.read(tenant, job)
+    }
     /// Runs `job` in a write transaction of `tenant`; resolves once it is durable.
     fn write(&self, tenant: &TenantId, job: WriteJob) -> BoxFuture<'_, Result<(), DomainError>>;
     /// Every tenant that has been set up, in id order (for export).
@@ -93,6 +107,29 @@ where
     let out = slot.clone();
     store
         .read(
+            tenant,
+            Box::new(move |tx| {
+                let v = f(tx)?;
+                if let Ok(mut s) = out.lock() {
+                    *s = Some(v);
+                }
+                Ok(())
+            }),
+        )
+        .await?;
+    take(&slot)
+}
+
+/// Like [`read`], for a closure that reads a handful of rows by key ([`Store::read_point`]).
+pub async fn read_point<T, F>(store: &dyn Store, tenant: &TenantId, f: F) -> Result<T, DomainError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn ReadTx) -> Result<T, DomainError> + Send + 'static,
+{
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let out = slot.clone();
+    store
+        .read_point(
             tenant,
             Box::new(move |tx| {
                 let v = f(tx)?;

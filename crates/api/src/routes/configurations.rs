@@ -152,9 +152,13 @@ pub async fn get(ctx: Ctx, id: String, cast: Option<String>) -> Result<Response,
         cast.as_deref(),
         options.context_selection().as_deref(),
     );
-    let projected = match options.project(&Value::Object(entity)) {
-        Value::Object(m) => m,
-        _ => Map::new(),
+    let projected = if options.projects_nothing() {
+        entity
+    } else {
+        match options.project(&Value::Object(entity)) {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
     };
     Ok(json(
         StatusCode::OK,

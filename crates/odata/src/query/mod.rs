@@ -348,6 +348,12 @@ impl Options {
     /// `$select` and `$expand` applied to one item: `@odata.type` and the selected properties
     /// (all without `$select`), then each expanded navigation property, its nested options
     /// applied (with `nav@odata.count` first when its `$count=true`).
+    /// Whether [`Options::project`] gives every item back as it is (no `$select`, no
+    /// `$expand`), so that a caller can skip the copy.
+    pub fn projects_nothing(&self) -> bool {
+        self.select.is_none() && self.expand.is_empty()
+    }
+
     pub fn project(&self, item: &Value) -> Value {
         let Value::Object(obj) = item else {
             return item.clone();
