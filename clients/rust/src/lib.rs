@@ -1,0 +1,1 @@
+//! graph-rs-sdk against enrollgraph: see `examples/round_trip.rs`.
