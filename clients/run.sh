@@ -41,6 +41,7 @@ echo "== proxy mode: Python Graph SDK + azure-identity through HTTPS_PROXY, defa
 start_server proxy --proxy
 read -r tenant client secret < <("$venv/bin/python" -c 'import json,sys; a=json.load(open(sys.argv[1])); print(a["tenantId"], a["clientId"], a["clientSecret"])' "$work/app.json")
 HTTPS_PROXY="http://$addr" SSL_CERT_FILE="$work/ca.pem" REQUESTS_CA_BUNDLE="$work/ca.pem" \
+  ENROLLGRAPH_BIN="$bin" ENROLLGRAPH_DATA_DIR="$work/proxy" \
   ENROLLGRAPH_TENANT_ID="$tenant" ENROLLGRAPH_CLIENT_ID="$client" ENROLLGRAPH_CLIENT_SECRET="$secret" \
   "$venv/bin/python" clients/python/proxy_e2e.py
 

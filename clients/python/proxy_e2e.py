@@ -5,12 +5,18 @@ The SDK keeps its default base URL (https://graph.microsoft.com/beta); the only 
 environment: HTTPS_PROXY points at `enrollgraph serve --proxy`, and the CA printed by
 `enrollgraph ca` is trusted (SSL_CERT_FILE for httpx, REQUESTS_CA_BUNDLE for azure-identity).
 
-Environment: ENROLLGRAPH_TENANT_ID, ENROLLGRAPH_CLIENT_ID, ENROLLGRAPH_CLIENT_SECRET.
+Environment: ENROLLGRAPH_TENANT_ID, ENROLLGRAPH_CLIENT_ID, ENROLLGRAPH_CLIENT_SECRET; with
+ENROLLGRAPH_BIN and ENROLLGRAPH_DATA_DIR (the proxy server's), a second application registered
+with a certificate signs in with azure-identity's CertificateCredential as well.
 """
 
 import asyncio
+import datetime
+import json
 import os
+import subprocess
 import sys
+import tempfile
 
 from azure.identity import ClientSecretCredential
 from msgraph_beta import GraphServiceClient
@@ -54,6 +60,55 @@ async def main() -> None:
     print("proxy e2e: created", created.id, "and assignment", assignment.id, "through", os.environ["HTTPS_PROXY"])
 
 
+async def certificate_credential() -> None:
+    """An application registered with a certificate; MSAL signs a client assertion with its key."""
+    from azure.identity import CertificateCredential
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "enrollgraph e2e client")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    with tempfile.TemporaryDirectory() as d:
+        cert_path = os.path.join(d, "cert.pem")
+        both_path = os.path.join(d, "key-and-cert.pem")
+        cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+        key_pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        with open(cert_path, "wb") as f:
+            f.write(cert_pem)
+        with open(both_path, "wb") as f:
+            f.write(key_pem + cert_pem)
+        out = subprocess.run(
+            [os.environ["ENROLLGRAPH_BIN"], "app", "add", "--data-dir", os.environ["ENROLLGRAPH_DATA_DIR"],
+             "--tenant", os.environ["ENROLLGRAPH_TENANT_ID"], "--name", "certificate e2e",
+             "--certificate", cert_path],
+            check=True, capture_output=True, text=True,
+        )
+        app = json.loads(out.stdout)
+        assert app["clientSecret"] is None and app["certificate"] is True, app
+        credential = CertificateCredential(app["tenantId"], app["clientId"], certificate_path=both_path)
+        client = GraphServiceClient(credentials=credential, scopes=["https://graph.microsoft.com/.default"])
+        page = await client.device_management.device_enrollment_configurations.get()
+        assert any(c.display_name == "through the proxy" for c in page.value), [c.display_name for c in page.value]
+        print("proxy e2e: certificate credential of", app["clientId"], "listed", len(page.value), "configurations")
+
+
 if __name__ == "__main__":
     asyncio.run(main())
+    if os.environ.get("ENROLLGRAPH_BIN"):
+        asyncio.run(certificate_credential())
     sys.exit(0)
