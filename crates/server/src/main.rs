@@ -203,16 +203,25 @@ struct TokenArgs {
     )]
     data_dir: PathBuf,
     /// Tenant id (tid); by default the one kept in the data dir.
-    #[arg(long)]
+    #[arg(long, env = "ENROLLGRAPH_TENANT")]
     tenant: Option<String>,
     /// Delegated permission (scp); repeatable.
-    #[arg(long = "scope")]
+    #[arg(
+        long = "scope",
+        env = "ENROLLGRAPH_TOKEN_SCOPES",
+        value_delimiter = ','
+    )]
     scopes: Vec<String>,
     /// Application permission (roles); repeatable. Gives an app-only token.
-    #[arg(long = "role")]
+    #[arg(long = "role", env = "ENROLLGRAPH_TOKEN_ROLES", value_delimiter = ',')]
     roles: Vec<String>,
-    /// Lifetime in seconds.
-    #[arg(long, default_value_t = 3600)]
+    /// Lifetime in seconds (a negative value, e.g. --expires-in=-60, makes an expired token).
+    #[arg(
+        long,
+        env = "ENROLLGRAPH_TOKEN_EXPIRES_IN",
+        default_value_t = 3600,
+        allow_negative_numbers = true
+    )]
     expires_in: i64,
     #[command(flatten)]
     key: KeyArgs,
