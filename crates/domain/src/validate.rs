@@ -117,7 +117,7 @@ pub fn entity_body(
             continue; // instance and property annotations are not data
         }
         if let Some(p) = ty.property(name) {
-            let v = check_value(model, name, &p.ty, p.nullable, value)?;
+            let v = check_value(model, name, &p.ty, null_allowed(p), value)?;
             properties.insert(name.clone(), v);
         } else if ty.navigation_property(name).is_some() {
             if value.as_array().is_some_and(Vec::is_empty) || value.is_null() {
@@ -134,6 +134,12 @@ pub fn entity_body(
         type_name: ty.name.clone(),
         properties,
     })
+}
+
+/// Whether a property may be sent as `null`: a nullable single value. A collection is never
+/// `null` in OData (its `Nullable` facet is about the items); an empty one is `[]`.
+fn null_allowed(p: &edm::Property) -> bool {
+    p.nullable && !p.ty.collection
 }
 
 fn unknown_property(name: &str, ty: &str) -> DomainError {
@@ -273,7 +279,7 @@ pub fn check_value(
                     .ok_or_else(|| unknown_property(&format!("{at}.{k}"), &ty.name))?;
                 out.insert(
                     k.clone(),
-                    check_value(model, &format!("{at}.{k}"), &p.ty, p.nullable, v)?,
+                    check_value(model, &format!("{at}.{k}"), &p.ty, null_allowed(p), v)?,
                 );
             }
             Ok(Value::Object(complete(model, &ty.name, &out)))
