@@ -31,7 +31,11 @@ impl Pinning {
         if enabled && cpus >= 2 && taskset {
             Pinning {
                 server: Some("0".into()),
-                driver: Some(format!("1-{}", cpus - 1)),
+                driver: Some(if cpus == 2 {
+                    "1".to_owned()
+                } else {
+                    format!("1-{}", cpus - 1)
+                }),
             }
         } else {
             Pinning {

@@ -459,7 +459,10 @@ pub async fn run(plan: Plan) -> Res<()> {
 }
 
 fn machine_line() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    // The machine's CPUs, not this process's (it is pinned by now).
+    let cpus = std::fs::read_to_string("/proc/cpuinfo").map_or(0, |s| {
+        s.lines().filter(|l| l.starts_with("processor")).count()
+    });
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
