@@ -63,7 +63,7 @@ venv="$root/target/clients-venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install -q --disable-pip-version-check -r clients/requirements.txt
+"$venv/bin/pip" install -q --disable-pip-version-check -r clients/requirements.txt -c clients/constraints.txt
 (cd clients/js && npm ci --no-audit --no-fund --loglevel=error)
 
 # start_server NAME ARGS...: starts `enrollgraph serve` on a free port; sets $addr.
