@@ -35,15 +35,18 @@ end_section() {
 work=$(mktemp -d)
 pids=()
 cleanup() {
-  for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]:-}"; do
+    pkill -P "$p" 2>/dev/null || true # the background build's cargo
+    kill "$p" 2>/dev/null || true
+  done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-section "setup: enrollgraph, Python venv, npm ci"
+section "setup: enrollgraph"
 if [ $# -ge 1 ]; then
-  bin=$1
+  bin=$(realpath "$1")
 else
   cargo build -q -p enrollgraph
   bin="$root/target/debug/enrollgraph"
@@ -53,17 +56,23 @@ fi
 # graph-rs-sdk is a large crate: its example builds in the background while the other suites run.
 rust=${ENROLLGRAPH_CLIENTS_RUST:-1}
 if [ "$rust" != 0 ]; then
-  cargo build -q --locked --manifest-path clients/rust/Cargo.toml --target-dir "$root/target/clients-rust" \
-    --example round_trip >"$work/rust-build.log" 2>&1 &
+  (
+    built=$SECONDS
+    cargo build -q --locked --manifest-path clients/rust/Cargo.toml --target-dir "$root/target/clients-rust" \
+      --example round_trip
+    echo "$((SECONDS - built))" >"$work/rust-build.secs"
+  ) >"$work/rust-build.log" 2>&1 &
   rust_build=$!
   pids+=("$rust_build")
 fi
 
+section "setup: Python venv (pip install)"
 venv="$root/target/clients-venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check -r clients/requirements.txt -c clients/constraints.txt
+section "setup: npm ci"
 (cd clients/js && npm ci --no-audit --no-fund --loglevel=error)
 
 # start_server NAME ARGS...: starts `enrollgraph serve` on a free port; sets $addr.
@@ -97,10 +106,11 @@ HTTPS_PROXY="http://$addr" SSL_CERT_FILE="$work/ca.pem" REQUESTS_CA_BUNDLE="$wor
 
 section "Python: msgraph-beta-sdk (beta) and msgraph-sdk (v1.0), base_url and a static token"
 start_server python
+python_token=$(token python)
+python_read_token=$(token python --scope DeviceManagementServiceConfig.Read.All)
 # pytest exits 5 when it collects no test: like any other non-zero exit, that fails the run.
 (cd clients/python &&
-  ENROLLGRAPH_URL="http://$addr" ENROLLGRAPH_TOKEN="$(token python)" \
-  ENROLLGRAPH_READ_TOKEN="$(token python --scope DeviceManagementServiceConfig.Read.All)" \
+  ENROLLGRAPH_URL="http://$addr" ENROLLGRAPH_TOKEN="$python_token" ENROLLGRAPH_READ_TOKEN="$python_read_token" \
   "$venv/bin/python" -m pytest -p no:cacheprovider -q -W ignore::DeprecationWarning test_beta.py test_v1.py)
 
 section "JavaScript: @microsoft/microsoft-graph-client (HTTPS, customHosts) and kiota @microsoft/msgraph-beta-sdk"
@@ -109,9 +119,11 @@ js_url="http://$addr"
 start_server js-tls --tls
 js_tls_url="https://$addr"
 "$bin" ca --data-dir "$work/js-tls" >"$work/js-ca.pem"
+js_token=$(token js)
+js_tls_token=$(token js-tls)
 (cd clients/js &&
-  ENROLLGRAPH_URL="$js_url" ENROLLGRAPH_TOKEN="$(token js)" \
-  ENROLLGRAPH_TLS_URL="$js_tls_url" ENROLLGRAPH_TLS_TOKEN="$(token js-tls)" \
+  ENROLLGRAPH_URL="$js_url" ENROLLGRAPH_TOKEN="$js_token" \
+  ENROLLGRAPH_TLS_URL="$js_tls_url" ENROLLGRAPH_TLS_TOKEN="$js_tls_token" \
   NODE_EXTRA_CA_CERTS="$work/js-ca.pem" \
   node --test --test-concurrency=1 --test-reporter=spec classic.test.mjs kiota-beta.test.mjs)
 
@@ -122,8 +134,10 @@ if [ "$rust" != 0 ]; then
     echo "the graph-rs-sdk example did not build" >&2
     exit 1
   fi
+  echo "(its build took $(cat "$work/rust-build.secs")s, in the background)"
   start_server rust
-  ENROLLGRAPH_URL="http://$addr" ENROLLGRAPH_TOKEN="$(token rust)" \
+  rust_token=$(token rust)
+  ENROLLGRAPH_URL="http://$addr" ENROLLGRAPH_TOKEN="$rust_token" \
     "$root/target/clients-rust/debug/examples/round_trip"
 fi
 
