@@ -97,26 +97,34 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 }
 
+/// Where a job leaves its value for the caller.
+type Slot<T> = std::sync::Arc<std::sync::Mutex<Option<T>>>;
+
+fn put<T>(slot: &Slot<T>, v: T) {
+    if let Ok(mut s) = slot.lock() {
+        *s = Some(v);
+    }
+}
+
+/// Wraps a read closure into a [`ReadJob`] that leaves its value in a slot.
+fn read_job<T, F>(f: F) -> (Slot<T>, ReadJob)
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn ReadTx) -> Result<T, DomainError> + Send + 'static,
+{
+    let slot: Slot<T> = Default::default();
+    let out = slot.clone();
+    (slot, Box::new(move |tx| f(tx).map(|v| put(&out, v))))
+}
+
 /// Runs a read closure and returns its value.
 pub async fn read<T, F>(store: &dyn Store, tenant: &TenantId, f: F) -> Result<T, DomainError>
 where
     T: Send + 'static,
     F: FnOnce(&mut dyn ReadTx) -> Result<T, DomainError> + Send + 'static,
 {
-    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let out = slot.clone();
-    store
-        .read(
-            tenant,
-            Box::new(move |tx| {
-                let v = f(tx)?;
-                if let Ok(mut s) = out.lock() {
-                    *s = Some(v);
-                }
-                Ok(())
-            }),
-        )
-        .await?;
+    let (slot, job) = read_job(f);
+    store.read(tenant, job).await?;
     take(&slot)
 }
 
@@ -126,20 +134,8 @@ where
     T: Send + 'static,
     F: FnOnce(&mut dyn ReadTx) -> Result<T, DomainError> + Send + 'static,
 {
-    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let out = slot.clone();
-    store
-        .read_point(
-            tenant,
-            Box::new(move |tx| {
-                let v = f(tx)?;
-                if let Ok(mut s) = out.lock() {
-                    *s = Some(v);
-                }
-                Ok(())
-            }),
-        )
-        .await?;
+    let (slot, job) = read_job(f);
+    store.read_point(tenant, job).await?;
     take(&slot)
 }
 
@@ -149,24 +145,15 @@ where
     T: Send + 'static,
     F: FnOnce(&mut dyn WriteTx) -> Result<T, DomainError> + Send + 'static,
 {
-    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let slot: Slot<T> = Default::default();
     let out = slot.clone();
     store
-        .write(
-            tenant,
-            Box::new(move |tx| {
-                let v = f(tx)?;
-                if let Ok(mut s) = out.lock() {
-                    *s = Some(v);
-                }
-                Ok(())
-            }),
-        )
+        .write(tenant, Box::new(move |tx| f(tx).map(|v| put(&out, v))))
         .await?;
     take(&slot)
 }
 
-fn take<T>(slot: &std::sync::Mutex<Option<T>>) -> Result<T, DomainError> {
+fn take<T>(slot: &Slot<T>) -> Result<T, DomainError> {
     slot.lock()
         .ok()
         .and_then(|mut s| s.take())

@@ -407,6 +407,31 @@ impl PgTx<'_> {
         self.tenant.as_str()
     }
 
+    /// Runs an INSERT or UPDATE of a configuration whose parameters are, in order: tenant,
+    /// id, type, ranking, is_default, priority, version, created, modified, display name,
+    /// properties.
+    fn put_configuration(&self, sql: &str, c: &Configuration) -> Result<(), StoreError> {
+        let props = to_text(&c.properties)?;
+        let name = c.properties.get("displayName").and_then(Value::as_str);
+        self.execute(
+            sql,
+            &[
+                &self.t(),
+                &c.id,
+                &c.odata_type,
+                &c.ranking,
+                &c.is_default,
+                &c.priority,
+                &c.version,
+                &c.created,
+                &c.modified,
+                &name,
+                &props,
+            ],
+        )
+        .map(|_| ())
+    }
+
     fn query(&self, sql: &str, args: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
         drive(self.h, self.limit, async {
             let stmt = self.tx.prepare_cached(sql).await?;
@@ -580,52 +605,22 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn insert_configuration(&mut self, c: &Configuration) -> Result<(), StoreError> {
-        let props = to_text(&c.properties)?;
-        let name = c.properties.get("displayName").and_then(Value::as_str);
-        self.execute(
+        self.put_configuration(
             "INSERT INTO configurations (tenant_id, id, odata_type, ranking, is_default,
                priority, version, created, modified, display_name, properties)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            &[
-                &self.t(),
-                &c.id,
-                &c.odata_type,
-                &c.ranking,
-                &c.is_default,
-                &c.priority,
-                &c.version,
-                &c.created,
-                &c.modified,
-                &name,
-                &props,
-            ],
+            c,
         )
-        .map(|_| ())
     }
 
     fn update_configuration(&mut self, c: &Configuration) -> Result<(), StoreError> {
-        let props = to_text(&c.properties)?;
-        let name = c.properties.get("displayName").and_then(Value::as_str);
-        self.execute(
+        self.put_configuration(
             "UPDATE configurations SET odata_type = $3, ranking = $4, is_default = $5,
                priority = $6, version = $7, created = $8, modified = $9, display_name = $10,
                properties = $11
              WHERE tenant_id = $1 AND id = $2",
-            &[
-                &self.t(),
-                &c.id,
-                &c.odata_type,
-                &c.ranking,
-                &c.is_default,
-                &c.priority,
-                &c.version,
-                &c.created,
-                &c.modified,
-                &name,
-                &props,
-            ],
+            c,
         )
-        .map(|_| ())
     }
 
     fn delete_configuration(&mut self, id: &str) -> Result<bool, StoreError> {

@@ -397,6 +397,32 @@ impl SqliteTx<'_> {
         self.tenant.as_str()
     }
 
+    /// Runs an INSERT or UPDATE of a configuration whose parameters are, in order: tenant,
+    /// id, type, ranking, is_default, priority, version, created, modified, display name,
+    /// properties.
+    fn put_configuration(&self, sql: &str, c: &Configuration) -> Result<(), StoreError> {
+        let props = to_text(&c.properties)?;
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut s| {
+                s.execute(params![
+                    self.t(),
+                    c.id,
+                    c.odata_type,
+                    c.ranking,
+                    c.is_default,
+                    c.priority,
+                    c.version,
+                    c.created,
+                    c.modified,
+                    c.properties.get("displayName").and_then(Value::as_str),
+                    props
+                ])
+            })
+            .map(|_| ())
+            .map_err(sqlite_err)
+    }
+
     fn query_configs(
         &self,
         sql: &str,
@@ -622,58 +648,22 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     fn insert_configuration(&mut self, c: &Configuration) -> Result<(), StoreError> {
-        let props = to_text(&c.properties)?;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO configurations (tenant_id, id, odata_type, ranking, is_default,
-                   priority, version, created, modified, display_name, properties)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    self.t(),
-                    c.id,
-                    c.odata_type,
-                    c.ranking,
-                    c.is_default,
-                    c.priority,
-                    c.version,
-                    c.created,
-                    c.modified,
-                    c.properties.get("displayName").and_then(Value::as_str),
-                    props
-                ])
-            })
-            .map(|_| ())
-            .map_err(sqlite_err)
+        self.put_configuration(
+            "INSERT INTO configurations (tenant_id, id, odata_type, ranking, is_default,
+               priority, version, created, modified, display_name, properties)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            c,
+        )
     }
 
     fn update_configuration(&mut self, c: &Configuration) -> Result<(), StoreError> {
-        let props = to_text(&c.properties)?;
-        self.conn
-            .prepare_cached(
-                "UPDATE configurations SET odata_type = ?3, ranking = ?4, is_default = ?5,
-                   priority = ?6, version = ?7, created = ?8, modified = ?9, display_name = ?10,
-                   properties = ?11
-                 WHERE tenant_id = ?1 AND id = ?2",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    self.t(),
-                    c.id,
-                    c.odata_type,
-                    c.ranking,
-                    c.is_default,
-                    c.priority,
-                    c.version,
-                    c.created,
-                    c.modified,
-                    c.properties.get("displayName").and_then(Value::as_str),
-                    props
-                ])
-            })
-            .map(|_| ())
-            .map_err(sqlite_err)
+        self.put_configuration(
+            "UPDATE configurations SET odata_type = ?3, ranking = ?4, is_default = ?5,
+               priority = ?6, version = ?7, created = ?8, modified = ?9, display_name = ?10,
+               properties = ?11
+             WHERE tenant_id = ?1 AND id = ?2",
+            c,
+        )
     }
 
     fn delete_configuration(&mut self, id: &str) -> Result<bool, StoreError> {
