@@ -23,6 +23,9 @@ async fn the_seed_example_creates_an_assignment() {
         .await;
 
     assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    // The Location header points at the new assignment, and following it finds it.
+    let location = r.header("location").unwrap_or_default().to_owned();
+    assert!(location.starts_with(&app.base), "{location}");
     let a = r.json();
     assert_eq!(
         a["@odata.type"],
@@ -33,6 +36,9 @@ async fn the_seed_example_creates_an_assignment() {
         a["target"]["@odata.type"],
         "#microsoft.graph.deviceAndAppManagementAssignmentTarget"
     );
+    let followed = app.get(location.trim_start_matches(&app.base)).await;
+    assert_eq!(followed.status.as_u16(), 200, "{}", followed.text);
+    assert_eq!(followed.json()["id"], a["id"]);
     let listed = app.get(&format!("{CONFIGS}/{id}/assignments")).await.json();
     assert_eq!(listed["value"].as_array().map(Vec::len), Some(1));
     assert_eq!(listed["value"][0]["id"], a["id"]);

@@ -58,10 +58,21 @@ pub async fn create(ctx: Ctx, configuration_id: String) -> Result<Response, Grap
         .create_assignment(&ctx.principal.tenant, ctx.version, &configuration_id, &body)
         .await?;
     let context = ctx.context_url(&odata::context::assignment(&configuration_id));
-    Ok(json(
+    let mut res = json(
         StatusCode::CREATED,
         &with_context(context, shape::assignment(ctx.model(), &a)),
-    ))
+    );
+    let location = format!(
+        "{}/{}/deviceManagement/deviceEnrollmentConfigurations({})/assignments({})",
+        ctx.base,
+        ctx.version.segment(),
+        odata::context::quote_key(&a.configuration_id),
+        odata::context::quote_key(&a.id)
+    );
+    if let Ok(v) = http::HeaderValue::from_str(&location) {
+        res.headers_mut().insert(http::header::LOCATION, v);
+    }
+    Ok(res)
 }
 
 /// `GET …/{id}/assignments/{assignmentId}`, with `$select`.
