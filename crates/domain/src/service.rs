@@ -326,10 +326,7 @@ impl Service {
         body: &Value,
     ) -> Result<(), DomainError> {
         let model = self.model(version);
-        let op = model
-            .bound_operation("setPriority", CONFIGURATION, false)
-            .ok_or_else(|| DomainError::bad_request("setPriority is not available."))?;
-        let params = validate::action_parameters(model, op, body)?;
+        let params = action_parameters(model, "setPriority", false, body)?;
         let wanted = params
             .get("priority")
             .and_then(Value::as_i64)
@@ -376,10 +373,7 @@ impl Service {
         body: &Value,
     ) -> Result<(), DomainError> {
         let model = self.model(version);
-        let op = model
-            .bound_operation("assign", CONFIGURATION, false)
-            .ok_or_else(|| DomainError::bad_request("assign is not available."))?;
-        let params = validate::action_parameters(model, op, body)?;
+        let params = action_parameters(model, "assign", false, body)?;
         let mut items = Vec::new();
         if let Some(Value::Array(list)) = params.get("enrollmentConfigurationAssignments") {
             for (i, item) in list.iter().enumerate() {
@@ -540,18 +534,12 @@ impl Service {
         body: &Value,
     ) -> Result<Vec<Configuration>, DomainError> {
         let model = self.model(version);
-        let op = model
-            .bound_operation(
-                "createEnrollmentNotificationConfiguration",
-                CONFIGURATION,
-                true,
-            )
-            .ok_or_else(|| {
-                DomainError::bad_request(
-                    "createEnrollmentNotificationConfiguration is not available.",
-                )
-            })?;
-        let params = validate::action_parameters(model, op, body)?;
+        let params = action_parameters(
+            model,
+            "createEnrollmentNotificationConfiguration",
+            true,
+            body,
+        )?;
         let mut items = Vec::new();
         if let Some(Value::Array(list)) = params.get("deviceEnrollmentNotificationConfigurations") {
             for (i, item) in list.iter().enumerate() {
@@ -585,10 +573,7 @@ impl Service {
         body: &Value,
     ) -> Result<Vec<Value>, DomainError> {
         let model = self.model(version);
-        let op = model
-            .bound_operation("hasPayloadLinks", CONFIGURATION, true)
-            .ok_or_else(|| DomainError::bad_request("hasPayloadLinks is not available."))?;
-        let params = validate::action_parameters(model, op, body)?;
+        let params = action_parameters(model, "hasPayloadLinks", true, body)?;
         let ids = params
             .get("payloadIds")
             .and_then(Value::as_array)
@@ -607,6 +592,20 @@ impl Service {
             })
             .collect())
     }
+}
+
+/// Checks the body of the operation `name` bound to one configuration (`collection` false) or
+/// to the collection, as the version's EDM declares it.
+fn action_parameters(
+    model: &Model,
+    name: &str,
+    collection: bool,
+    body: &Value,
+) -> Result<Map<String, Value>, DomainError> {
+    let op = model
+        .bound_operation(name, CONFIGURATION, collection)
+        .ok_or_else(|| DomainError::bad_request(format!("{name} is not available.")))?;
+    validate::action_parameters(model, op, body)
 }
 
 fn prefix(e: DomainError, at: &str) -> DomainError {

@@ -141,6 +141,24 @@ fn run_job(conn: &Connection, tenant: &TenantId, job: WriteJob) -> Result<(), Do
     }
 }
 
+/// Runs `f` with a pooled reader connection (the caller holds a reader permit) and gives the
+/// connection back.
+fn with_reader<T>(
+    pool: &Mutex<Vec<Connection>>,
+    f: impl FnOnce(&Connection) -> Result<T, DomainError>,
+) -> Result<T, DomainError> {
+    let conn = pool
+        .lock()
+        .ok()
+        .and_then(|mut p| p.pop())
+        .ok_or_else(|| StoreError::Internal("no reader connection".into()))?;
+    let result = f(&conn);
+    if let Ok(mut p) = pool.lock() {
+        p.push(conn);
+    }
+    result
+}
+
 /// Runs a read job in a read transaction on a pooled reader connection (the caller holds a
 /// reader permit).
 fn run_read(
@@ -148,19 +166,11 @@ fn run_read(
     tenant: &TenantId,
     job: ReadJob,
 ) -> Result<(), DomainError> {
-    let conn = pool
-        .lock()
-        .ok()
-        .and_then(|mut p| p.pop())
-        .ok_or_else(|| StoreError::Internal("no reader connection".into()))?;
-    let result = (|| {
+    with_reader(pool, |conn| {
         conn.prepare_cached("BEGIN")
             .and_then(|mut s| s.execute([]))
             .map_err(sqlite_err)?;
-        let mut tx = SqliteTx {
-            conn: &conn,
-            tenant,
-        };
+        let mut tx = SqliteTx { conn, tenant };
         let out = match catch_unwind(AssertUnwindSafe(|| job(&mut tx))) {
             Ok(r) => r,
             Err(_) => Err(StoreError::Internal("a read job panicked".into()).into()),
@@ -169,11 +179,7 @@ fn run_read(
             .prepare_cached("COMMIT")
             .and_then(|mut s| s.execute([]));
         out
-    })();
-    if let Ok(mut p) = pool.lock() {
-        p.push(conn);
-    }
-    result
+    })
 }
 
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteRequest>, max_batch: usize) {
@@ -291,12 +297,7 @@ impl Store for SqliteStore {
                 .await
                 .map_err(|e| StoreError::Internal(e.to_string()))?;
             let joined = tokio::task::spawn_blocking(move || {
-                let conn = pool
-                    .lock()
-                    .ok()
-                    .and_then(|mut p| p.pop())
-                    .ok_or_else(|| StoreError::Internal("no reader connection".into()))?;
-                let result = (|| {
+                with_reader(&pool, |conn| {
                     let mut stmt = conn
                         .prepare_cached("SELECT tenant_id FROM tenants ORDER BY tenant_id")
                         .map_err(sqlite_err)?;
@@ -309,15 +310,11 @@ impl Store for SqliteStore {
                             out.push(t);
                         }
                     }
-                    Ok::<_, StoreError>(out)
-                })();
-                if let Ok(mut p) = pool.lock() {
-                    p.push(conn);
-                }
-                result
+                    Ok(out)
+                })
             })
             .await;
-            Ok(joined.map_err(|e| StoreError::Internal(e.to_string()))??)
+            joined.map_err(|e| StoreError::Internal(e.to_string()))?
         })
     }
 
