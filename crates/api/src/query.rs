@@ -5,7 +5,7 @@
 
 use axum::response::Response;
 use http::StatusCode;
-use odata::query::skiptoken::{self, SkipToken};
+use odata::query::skiptoken::{self, Cursor, SkipToken};
 use odata::query::{Capabilities, Options};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
@@ -140,14 +140,37 @@ fn next_link(ctx: &Ctx, token: &str) -> String {
     url
 }
 
-/// One page of a collection as Graph writes it. `items` are the endpoint's items, shaped for
-/// the version, in store order; `fragment` is the context URL's fragment.
-pub fn list_response(
-    ctx: &Ctx,
-    options: &Options,
-    items: Vec<Value>,
-    fragment: &str,
-) -> Result<Response, GraphError> {
+/// Where a page of a collection starts and how long it is: from `$skiptoken`, `$top`,
+/// `Prefer: odata.maxpagesize` and the configured sizes.
+pub struct Paging {
+    secret: [u8; 32],
+    scope: [u8; 32],
+    token: Option<SkipToken>,
+    prefer: Option<usize>,
+    /// Items on this page at most.
+    pub size: usize,
+}
+
+impl Paging {
+    /// The position the page starts after (from the request's `$skiptoken`).
+    pub fn cursor(&self) -> Option<&Cursor> {
+        self.token.as_ref().map(|t| &t.cursor)
+    }
+
+    /// How many items, in the query's order and from its start position, decide the page:
+    /// those `$skip` passes over, the page, and one more to tell whether another page follows.
+    pub fn window(&self, options: &Options) -> usize {
+        let skip = if self.token.is_none() {
+            options.skip.unwrap_or(0)
+        } else {
+            0
+        };
+        skip.saturating_add(self.size).saturating_add(1)
+    }
+}
+
+/// The paging of this request (a `$skiptoken` that does not belong to it is a 400).
+pub fn paging(ctx: &Ctx, options: &Options) -> Result<Paging, GraphError> {
     let settings = ctx.paging;
     let secret = ctx.state.keys.derive_secret(SKIPTOKEN_PURPOSE);
     let scope = scope(ctx);
@@ -168,22 +191,54 @@ pub fn list_response(
         size = size.min(top);
     }
     size = size.min(settings.max_page_size);
-    let page = options.run(items, size, token.as_ref().map(|t| &t.cursor));
+    Ok(Paging {
+        secret,
+        scope,
+        token,
+        prefer,
+        size,
+    })
+}
+
+/// One page of a collection as Graph writes it. `items` are the endpoint's items, shaped for
+/// the version, in store order; `fragment` is the context URL's fragment.
+pub fn list_response(
+    ctx: &Ctx,
+    options: &Options,
+    items: Vec<Value>,
+    fragment: &str,
+) -> Result<Response, GraphError> {
+    let paging = paging(ctx, options)?;
+    page_response(ctx, options, &paging, items, fragment)
+}
+
+/// Like [`list_response`], with the paging already worked out; `items` must hold at least
+/// the first [`Paging::window`] matching items after the cursor in the query's order (or all
+/// of them), in any order.
+pub fn page_response(
+    ctx: &Ctx,
+    options: &Options,
+    paging: &Paging,
+    items: Vec<Value>,
+    fragment: &str,
+) -> Result<Response, GraphError> {
+    let size = paging.size;
+    let page = options.run(items, size, paging.cursor());
 
     let mut body = Map::new();
     body.insert(
         "@odata.context".into(),
         Value::String(ctx.context_url(fragment)),
     );
-    if token.is_none() {
+    if paging.token.is_none() {
         if let Some(n) = page.count {
             body.insert("@odata.count".into(), Value::from(n));
         }
     }
     if let Some(cursor) = page.next {
         let t = skiptoken::encode(
-            &secret,
-            &scope,
+            &paging.secret,
+            &paging.scope,
             &SkipToken {
                 cursor,
                 page_size: size,
@@ -196,7 +251,7 @@ pub fn list_response(
         Value::Array(page.items.iter().map(|i| options.project(i)).collect()),
     );
     let mut res = json(StatusCode::OK, &Value::Object(body));
-    if let Some(p) = prefer {
+    if let Some(p) = paging.prefer {
         if let Ok(v) = http::HeaderValue::from_str(&format!("odata.maxpagesize={p}")) {
             res.headers_mut().insert("preference-applied", v);
         }

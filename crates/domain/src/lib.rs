@@ -27,4 +27,4 @@ pub use error::{DomainError, StoreError};
 pub use ids::TenantId;
 pub use record::{App, Assignment, Configuration};
 pub use service::Service;
-pub use store::{ReadTx, Store, WriteTx};
+pub use store::{NameMatch, ReadTx, Seek, SeekAfter, SeekOrder, Store, WriteTx};

@@ -15,7 +15,7 @@ use crate::kinds::{self, DEFAULT_DISPLAY_NAME, KINDS};
 use crate::record::{
     now_timestamp, now_timestamp_whole_seconds, Assignment, Configuration, MIN_TIMESTAMP,
 };
-use crate::store::{self, ReadTx, Store, WriteTx};
+use crate::store::{self, ReadTx, Seek, Store, WriteTx};
 use crate::validate::{self, complete};
 
 /// The declared type of the configurations collection.
@@ -64,6 +64,33 @@ fn visible_configuration(
     tx.get_configuration(id)?
         .filter(|c| is_visible(model, c))
         .ok_or_else(|| not_found("A deviceEnrollmentConfiguration", id))
+}
+
+/// `items`, each with its assignments when `expand`.
+fn with_assignments(
+    tx: &mut dyn ReadTx,
+    items: Vec<Configuration>,
+    expand: bool,
+) -> Result<Vec<WithAssignments>, DomainError> {
+    if !expand {
+        return Ok(items.into_iter().map(|c| (c, None)).collect());
+    }
+    let ids: Vec<String> = items.iter().map(|c| c.id.clone()).collect();
+    let mut by_config: std::collections::HashMap<String, Vec<Assignment>> =
+        std::collections::HashMap::new();
+    for a in tx.list_assignments_of(&ids)? {
+        by_config
+            .entry(a.configuration_id.clone())
+            .or_default()
+            .push(a);
+    }
+    Ok(items
+        .into_iter()
+        .map(|c| {
+            let a = by_config.remove(&c.id).unwrap_or_default();
+            (c, Some(a))
+        })
+        .collect())
 }
 
 fn refuse_on_default(c: &Configuration, what: &str) -> Result<(), DomainError> {
@@ -173,25 +200,23 @@ impl Service {
                 .into_iter()
                 .filter(|c| is_visible(model, c))
                 .collect();
-            if !expand {
-                return Ok(items.into_iter().map(|c| (c, None)).collect());
-            }
-            let ids: Vec<String> = items.iter().map(|c| c.id.clone()).collect();
-            let mut by_config: std::collections::HashMap<String, Vec<Assignment>> =
-                std::collections::HashMap::new();
-            for a in tx.list_assignments_of(&ids)? {
-                by_config
-                    .entry(a.configuration_id.clone())
-                    .or_default()
-                    .push(a);
-            }
-            Ok(items
-                .into_iter()
-                .map(|c| {
-                    let a = by_config.remove(&c.id).unwrap_or_default();
-                    (c, Some(a))
-                })
-                .collect())
+            with_assignments(tx, items, expand)
+        })
+        .await
+    }
+
+    /// One page of configurations read in key order (see [`Seek`]), with assignments if
+    /// `expand`. The seek's type list decides what is visible: only types of `version`.
+    pub async fn seek_configurations(
+        &self,
+        tenant: &TenantId,
+        seek: Seek,
+        expand: bool,
+    ) -> Result<Vec<WithAssignments>, DomainError> {
+        self.ensure_tenant(tenant).await?;
+        store::read(self.store(), tenant, move |tx| {
+            let items = tx.seek_configurations(&seek)?;
+            with_assignments(tx, items, expand)
         })
         .await
     }

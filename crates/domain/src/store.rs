@@ -12,11 +12,111 @@
 //! - lists come back in a stable order: configurations and assignments in creation order;
 //! - deleting a configuration deletes its assignments.
 
+use std::cmp::Ordering;
+
 use futures::future::BoxFuture;
 
 use crate::error::{DomainError, StoreError};
 use crate::ids::TenantId;
 use crate::record::{App, Assignment, Configuration};
+
+/// Which display names a [`Seek`] keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameMatch {
+    Any,
+    /// Exactly this name.
+    Eq(String),
+    /// Names that start with this text (the empty text keeps every name, not a missing one).
+    Prefix(String),
+}
+
+/// The order of a [`Seek`]. Names compare by their UTF-8 bytes; ties, and items without a
+/// name, go by id (bytes too), ascending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeekOrder {
+    Id,
+    /// Display name ascending, items without one first.
+    NameAsc,
+    /// Display name descending, items without one last.
+    NameDesc,
+}
+
+/// A position in a [`SeekOrder`]: the last item of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeekAfter {
+    /// Its display name (ignored by [`SeekOrder::Id`]).
+    pub name: Option<String>,
+    pub id: String,
+}
+
+/// One page of configurations read in key order, so that a page costs the same however many
+/// configurations the tenant has: the first `limit` items, in `order`, of the types listed
+/// that match `name` and come strictly after `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seek {
+    /// Unqualified type names; `None` keeps every type.
+    pub types: Option<Vec<String>>,
+    pub name: NameMatch,
+    pub order: SeekOrder,
+    pub after: Option<SeekAfter>,
+    pub limit: usize,
+}
+
+fn display_name(c: &Configuration) -> Option<&str> {
+    c.properties
+        .get("displayName")
+        .and_then(serde_json::Value::as_str)
+}
+
+impl Seek {
+    /// Whether `c` is of a listed type and its name matches.
+    pub fn keeps(&self, c: &Configuration) -> bool {
+        let typed = self
+            .types
+            .as_ref()
+            .is_none_or(|t| t.contains(&c.odata_type));
+        typed
+            && match (&self.name, display_name(c)) {
+                (NameMatch::Any, _) => true,
+                (NameMatch::Eq(n), Some(d)) => d == n,
+                (NameMatch::Prefix(p), Some(d)) => d.starts_with(p.as_str()),
+                (_, None) => false,
+            }
+    }
+
+    /// The order of two positions (name, id).
+    pub fn cmp(&self, a: (Option<&str>, &str), b: (Option<&str>, &str)) -> Ordering {
+        let by_name = match self.order {
+            SeekOrder::Id => Ordering::Equal,
+            // `None < Some(_)`: no name first.
+            SeekOrder::NameAsc => a.0.cmp(&b.0),
+            SeekOrder::NameDesc => b.0.cmp(&a.0),
+        };
+        by_name.then_with(|| a.1.cmp(b.1))
+    }
+
+    /// The page, from every configuration of the tenant (what a backend without an index
+    /// does, and the meaning every backend must match).
+    pub fn apply(&self, all: Vec<Configuration>) -> Vec<Configuration> {
+        let pos = |c: &Configuration| (display_name(c).map(str::to_owned), c.id.clone());
+        let mut kept: Vec<Configuration> = all
+            .into_iter()
+            .filter(|c| self.keeps(c))
+            .filter(|c| {
+                self.after.as_ref().is_none_or(|a| {
+                    self.cmp((display_name(c), &c.id), (a.name.as_deref(), &a.id))
+                        == Ordering::Greater
+                })
+            })
+            .collect();
+        kept.sort_by(|x, y| {
+            let (x, y) = (pos(x), pos(y));
+            self.cmp((x.0.as_deref(), &x.1), (y.0.as_deref(), &y.1))
+        });
+        kept.truncate(self.limit);
+        kept
+    }
+}
 
 /// Reads within one tenant, from one consistent snapshot.
 pub trait ReadTx {
@@ -25,6 +125,11 @@ pub trait ReadTx {
     fn get_configuration(&mut self, id: &str) -> Result<Option<Configuration>, StoreError>;
     /// Every configuration of the tenant, in creation order.
     fn list_configurations(&mut self) -> Result<Vec<Configuration>, StoreError>;
+    /// One page of configurations in key order (see [`Seek`]). Backends answer it from an
+    /// index; this default reads the whole tenant.
+    fn seek_configurations(&mut self, seek: &Seek) -> Result<Vec<Configuration>, StoreError> {
+        Ok(seek.apply(self.list_configurations()?))
+    }
     /// The non-default members of a ranking, by ascending priority.
     fn ranking(&mut self, ranking: &str) -> Result<Vec<(String, i32)>, StoreError>;
     /// The highest priority of the ranking's non-default members, if it has any.

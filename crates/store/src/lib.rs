@@ -7,12 +7,14 @@
 //!   small pool of reader connections.
 //! - [`postgres`]: PostgreSQL (and the SQL it shares with CockroachDB and YugabyteDB), for
 //!   several nodes on one database: a pool with timeouts, per-tenant row locks.
+//! - [`seek`]: the SQL of one page of a list read in index order, shared by both.
 //! - `migrations/`: the schema of each backend, embedded and applied at start.
 //!
 //! Every backend keeps the contract written on [`domain::store`]; the conformance tests in
 //! `tests/` run against each of them.
 
 pub mod postgres;
+pub mod seek;
 pub mod sqlite;
 pub mod transfer;
 

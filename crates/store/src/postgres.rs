@@ -20,7 +20,7 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
 use domain::store::{ReadJob, WriteJob};
 use domain::{
-    App, Assignment, Configuration, DomainError, ReadTx, Store, StoreError, TenantId, WriteTx,
+    App, Assignment, Configuration, DomainError, ReadTx, Seek, Store, StoreError, TenantId, WriteTx,
 };
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
@@ -33,6 +33,7 @@ use crate::{OpenError, Options};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_initial.sql"),
     include_str!("../migrations/postgres/0002_apps.sql"),
+    include_str!("../migrations/postgres/0003_list_order.sql"),
 ];
 
 /// The PostgreSQL store.
@@ -519,6 +520,29 @@ impl ReadTx for PgTx<'_> {
             "SELECT {CONFIG_COLUMNS} FROM configurations WHERE tenant_id = $1 ORDER BY seq"
         );
         self.configurations(&sql, &[&self.t()])
+    }
+
+    fn seek_configurations(&mut self, seek: &Seek) -> Result<Vec<Configuration>, StoreError> {
+        let mut base = format!("SELECT {CONFIG_COLUMNS} FROM configurations WHERE tenant_id = $1");
+        if seek.types.is_some() {
+            base.push_str(" AND odata_type = ANY($2)");
+        }
+        let first = if seek.types.is_some() { 3 } else { 2 };
+        let tenant = self.t().to_owned();
+        let mut out = Vec::new();
+        for segment in crate::seek::segments(seek, crate::seek::Dialect::Postgres, &base, first) {
+            if out.len() >= seek.limit {
+                break;
+            }
+            let mut args: Vec<&(dyn ToSql + Sync)> = vec![&tenant];
+            if let Some(t) = &seek.types {
+                args.push(t);
+            }
+            args.extend(segment.params.iter().map(|p| p as &(dyn ToSql + Sync)));
+            out.extend(self.configurations(&segment.sql, &args)?);
+        }
+        out.truncate(seek.limit);
+        Ok(out)
     }
 
     fn ranking(&mut self, ranking: &str) -> Result<Vec<(String, i32)>, StoreError> {

@@ -16,7 +16,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use domain::store::{ReadJob, WriteJob};
 use domain::{
-    App, Assignment, Configuration, DomainError, ReadTx, Store, StoreError, TenantId, WriteTx,
+    App, Assignment, Configuration, DomainError, ReadTx, Seek, Store, StoreError, TenantId, WriteTx,
 };
 use futures::future::BoxFuture;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -28,6 +28,7 @@ use crate::OpenError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_initial.sql"),
     include_str!("../migrations/sqlite/0002_apps.sql"),
+    include_str!("../migrations/sqlite/0003_list_order.sql"),
 ];
 
 /// Tuning of the SQLite backend.
@@ -493,6 +494,33 @@ impl ReadTx for SqliteTx<'_> {
             "SELECT {CONFIG_COLUMNS} FROM configurations WHERE tenant_id = ?1 ORDER BY seq"
         );
         self.query_configs(&sql, &[&self.t()])
+    }
+
+    fn seek_configurations(&mut self, seek: &Seek) -> Result<Vec<Configuration>, StoreError> {
+        let mut base = format!("SELECT {CONFIG_COLUMNS} FROM configurations WHERE tenant_id = ?1");
+        let types = match &seek.types {
+            Some(t) => {
+                base.push_str(" AND odata_type IN (SELECT value FROM json_each(?2))");
+                Some(serde_json::to_string(t).map_err(|e| StoreError::Internal(e.to_string()))?)
+            }
+            None => None,
+        };
+        let first = if types.is_some() { 3 } else { 2 };
+        let tenant = self.t().to_owned();
+        let mut out = Vec::new();
+        for segment in crate::seek::segments(seek, crate::seek::Dialect::Sqlite, &base, first) {
+            if out.len() >= seek.limit {
+                break;
+            }
+            let mut args: Vec<&dyn rusqlite::ToSql> = vec![&tenant];
+            if let Some(t) = &types {
+                args.push(t);
+            }
+            args.extend(segment.params.iter().map(|p| p as &dyn rusqlite::ToSql));
+            out.extend(self.query_configs(&segment.sql, &args)?);
+        }
+        out.truncate(seek.limit);
+        Ok(out)
     }
 
     fn ranking(&mut self, ranking: &str) -> Result<Vec<(String, i32)>, StoreError> {

@@ -271,3 +271,108 @@ async fn concurrent_writers_of_one_tenant_are_serialised() {
     let priorities: Vec<i32> = ranking.iter().map(|(_, p)| *p).collect();
     assert_eq!(priorities, (1..=24).collect::<Vec<_>>());
 }
+
+/// Every page of every seek equals the meaning [`Seek::apply`] gives it over the whole tenant:
+/// orders, name conditions, type lists, positions (names shared, missing, non-ASCII).
+#[tokio::test]
+async fn seeks_read_the_pages_the_whole_list_gives() {
+    use domain::{NameMatch, Seek, SeekAfter, SeekOrder};
+    let f = open();
+    let t = tenant(1);
+    let names: [Option<&str>; 9] = [
+        None,
+        Some(""),
+        Some("a"),
+        Some("ab"),
+        Some("ab"),
+        Some("abc"),
+        Some("Z"),
+        Some("é"),
+        Some("a\u{10FFFF}"),
+    ];
+    let mut all = Vec::new();
+    for i in 0..45u32 {
+        let mut c = config(
+            &format!("{:02x}-{}", (i * 37) % 256, i),
+            &format!("r{i}"),
+            1,
+        );
+        match names[(i as usize) % names.len()] {
+            Some(n) => c.properties.insert("displayName".into(), json!(n)),
+            None => c.properties.remove("displayName"),
+        };
+        if i % 3 == 0 {
+            c.odata_type = "deviceEnrollmentPlatformRestrictionsConfiguration".into();
+        }
+        all.push(c);
+    }
+    let rows = all.clone();
+    write(f.store.as_ref(), &t, move |tx| {
+        tx.insert_tenant()?;
+        for c in &rows {
+            tx.insert_configuration(c)?;
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+    // Another tenant's items never show.
+    write(f.store.as_ref(), &tenant(2), |tx| {
+        tx.insert_tenant()?;
+        Ok(tx.insert_configuration(&config("a", "limit", 1))?)
+    })
+    .await
+    .unwrap();
+
+    let filters = [
+        NameMatch::Any,
+        NameMatch::Eq("ab".into()),
+        NameMatch::Prefix("a".into()),
+        NameMatch::Prefix(String::new()),
+        NameMatch::Prefix("\u{10FFFF}".into()),
+    ];
+    let type_lists = [
+        None,
+        Some(vec!["deviceEnrollmentLimitConfiguration".to_owned()]),
+    ];
+    for order in [SeekOrder::Id, SeekOrder::NameAsc, SeekOrder::NameDesc] {
+        for name in &filters {
+            for types in &type_lists {
+                for limit in [1usize, 4, 100] {
+                    let mut seek = Seek {
+                        types: types.clone(),
+                        name: name.clone(),
+                        order,
+                        after: None,
+                        limit,
+                    };
+                    let mut pages = 0;
+                    loop {
+                        let want = seek.apply(all.clone());
+                        let s = seek.clone();
+                        let got = read(f.store.as_ref(), &t, move |tx| {
+                            Ok(tx.seek_configurations(&s)?)
+                        })
+                        .await
+                        .unwrap();
+                        let ids = |v: &[Configuration]| {
+                            v.iter().map(|c| c.id.clone()).collect::<Vec<_>>()
+                        };
+                        assert_eq!(ids(&got), ids(&want), "{seek:?}");
+                        let Some(last) = got.last() else { break };
+                        seek.after = Some(SeekAfter {
+                            name: last
+                                .properties
+                                .get("displayName")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned),
+                            id: last.id.clone(),
+                        });
+                        pages += 1;
+                        assert!(pages <= 50, "{seek:?} does not end");
+                    }
+                }
+            }
+        }
+    }
+}

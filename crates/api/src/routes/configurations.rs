@@ -5,8 +5,12 @@
 
 use axum::response::Response;
 use domain::service::WithAssignments;
+use domain::{NameMatch, Seek, SeekAfter, SeekOrder};
 use http::StatusCode;
+use odata::query::ast::Direction;
 use odata::query::capabilities as caps;
+use odata::query::eval::SortVal;
+use odata::query::{NameFilter, Options};
 use serde_json::{Map, Value};
 
 use super::{count as count_response, json, no_content, with_context};
@@ -39,21 +43,64 @@ pub async fn list(ctx: Ctx, cast: Option<String>) -> Result<Response, GraphError
     let root = cast.as_deref().unwrap_or(odata::path::CONFIGURATION);
     let options = ctx.options(&caps::CONFIGURATIONS, root)?;
     let expand = options.expands("assignments");
-    let items = ctx
-        .state
-        .service
-        .list_configurations(&ctx.principal.tenant, ctx.version, expand)
-        .await?;
+    let paging = query::paging(&ctx, &options)?;
+    let service = &ctx.state.service;
+    let tenant = &ctx.principal.tenant;
+    let items = match seek(&ctx, root, &options, &paging) {
+        // The page's window, read in index order.
+        Some(seek) => service.seek_configurations(tenant, seek, expand).await?,
+        None => service
+            .list_configurations(tenant, ctx.version, expand)
+            .await?
+            .into_iter()
+            .filter(|(c, _)| matches_cast(&ctx, &c.odata_type, cast.as_deref()))
+            .collect(),
+    };
     let value: Vec<Value> = items
         .iter()
-        .filter(|(c, _)| matches_cast(&ctx, &c.odata_type, cast.as_deref()))
         .filter_map(|item| entity(&ctx, item).map(Value::Object))
         .collect();
     let fragment = odata::context::configurations_selected(
         cast.as_deref(),
         options.context_selection().as_deref(),
     );
-    query::list_response(&ctx, &options, value, &fragment)
+    query::page_response(&ctx, &options, &paging, value, &fragment)
+}
+
+/// The store read that gives exactly the items a page needs, when the query has a shape an
+/// index answers ([`odata::query::SeekPlan`]): the types of `root` in this version, the name
+/// condition, the order, from the skiptoken's position, the page's window.
+fn seek(ctx: &Ctx, root: &str, options: &Options, paging: &query::Paging) -> Option<Seek> {
+    let plan = options.seek_plan()?;
+    let order = match plan.order {
+        None => SeekOrder::Id,
+        Some(Direction::Asc) => SeekOrder::NameAsc,
+        Some(Direction::Desc) => SeekOrder::NameDesc,
+    };
+    let after = match paging.cursor() {
+        None => None,
+        Some(c) => Some(SeekAfter {
+            name: match (order, c.keys.as_slice()) {
+                (SeekOrder::Id, []) => None,
+                (SeekOrder::NameAsc | SeekOrder::NameDesc, [SortVal::Null]) => None,
+                (SeekOrder::NameAsc | SeekOrder::NameDesc, [SortVal::Str(s)]) => Some(s.clone()),
+                _ => return None,
+            },
+            id: c.id.clone(),
+        }),
+    };
+    let types = ctx.model().structured(root)?.self_and_derived.clone();
+    Some(Seek {
+        types: Some(types),
+        name: match plan.name {
+            NameFilter::Any => NameMatch::Any,
+            NameFilter::Eq(n) => NameMatch::Eq(n),
+            NameFilter::Prefix(p) => NameMatch::Prefix(p),
+        },
+        order,
+        after,
+        limit: paging.window(options),
+    })
 }
 
 /// `GET …/deviceEnrollmentConfigurations/$count`: the number of configurations that match

@@ -413,6 +413,78 @@ impl Options {
     }
 }
 
+/// Which display names a [`SeekPlan`] keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameFilter {
+    Any,
+    /// `displayName eq '…'`
+    Eq(String),
+    /// `startswith(displayName, '…')`
+    Prefix(String),
+}
+
+/// A query that an index on (display name, id) answers one page at a time: `$filter` absent
+/// or one condition on `displayName`, `$orderby` absent (id order) or `displayName` alone, no
+/// `$search`, no `$count`. [`Options::run`] over the first items of that order from the
+/// cursor gives the same page as over the whole collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeekPlan {
+    pub name: NameFilter,
+    /// `None`: by id; else by display name in that direction.
+    pub order: Option<Direction>,
+}
+
+fn display_name_path(e: &Bound) -> bool {
+    matches!(e, Bound::Path { root: bind::Root::It, steps } if matches!(steps.as_slice(), [bind::Step::Prop(p)] if p == "displayName"))
+}
+
+fn text_const(e: &Bound) -> Option<&str> {
+    match e {
+        Bound::Const(bind::Const::String(s)) => Some(s),
+        _ => None,
+    }
+}
+
+impl Options {
+    /// The query as a [`SeekPlan`], when it has that shape.
+    pub fn seek_plan(&self) -> Option<SeekPlan> {
+        if self.search.is_some() || self.count {
+            return None;
+        }
+        let name = match &self.filter {
+            None => NameFilter::Any,
+            Some(Bound::Call {
+                func: bind::Func::StartsWith,
+                args,
+            }) => match args.as_slice() {
+                [p, v] if display_name_path(p) => NameFilter::Prefix(text_const(v)?.to_owned()),
+                _ => return None,
+            },
+            Some(Bound::Cmp {
+                op: bind::CmpOp::Eq,
+                kind: bind::CmpKind::String,
+                lhs,
+                rhs,
+            }) => {
+                if display_name_path(lhs) {
+                    NameFilter::Eq(text_const(rhs)?.to_owned())
+                } else if display_name_path(rhs) {
+                    NameFilter::Eq(text_const(lhs)?.to_owned())
+                } else {
+                    return None;
+                }
+            }
+            Some(_) => return None,
+        };
+        let order = match self.orderby.as_slice() {
+            [] => None,
+            [k] if display_name_path(&k.expr) && k.kind == SortKind::String => Some(k.direction),
+            _ => return None,
+        };
+        Some(SeekPlan { name, order })
+    }
+}
+
 fn sort_kind(model: &Model, ty: &Ty) -> SortKind {
     match ty {
         Ty::Prim(edm::Primitive::Boolean) => SortKind::Bool,
