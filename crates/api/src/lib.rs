@@ -16,6 +16,7 @@
 //! → shape → layer.
 
 pub mod batch;
+pub mod cache;
 pub mod dispatch;
 pub mod error;
 pub mod identity;
@@ -80,6 +81,8 @@ pub struct AppState {
     pub settings: ApiSettings,
     /// Request counters for `--throttle`.
     pub throttle: throttle::Throttle,
+    /// Bodies of configuration GETs, kept until the tenant's next write.
+    pub bodies: cache::BodyCache,
 }
 
 /// The router of the whole server, with the page sizes of its settings.

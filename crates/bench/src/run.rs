@@ -635,7 +635,7 @@ async fn million(env: &Env, data: &Data) -> Res<String> {
     ];
     // Warm both (the first request of a tenant also loads its pages from disk).
     let budget = Instant::now() + Duration::from_secs(if env.plan.quick { 60 } else { 240 });
-    let rounds = if env.plan.quick { 1 } else { 2 };
+    let rounds = if env.plan.quick { 5 } else { 50 };
     let pids = [eg.pid()];
     let stats = crate::procs::ProcStats::begin(pids[0]);
     'outer: for round in 0..=rounds {

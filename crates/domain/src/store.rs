@@ -196,6 +196,13 @@ pub trait Store: Send + Sync + 'static {
     }
     /// Runs `job` in a write transaction of `tenant`; resolves once it is durable.
     fn write(&self, tenant: &TenantId, job: WriteJob) -> BoxFuture<'_, Result<(), DomainError>>;
+    /// A number that changes whenever the tenant's data may have changed (it may change more
+    /// often), read before the read it guards: a write is answered only once the number has
+    /// changed. `None` (the default) when the backend cannot tell cheaply. Lets callers keep
+    /// what they derived from a read until the next write.
+    fn generation(&self, _tenant: &TenantId) -> Option<u64> {
+        None
+    }
     /// Every tenant that has been set up, in id order (for export).
     fn tenants(&self) -> BoxFuture<'_, Result<Vec<TenantId>, DomainError>>;
     /// A short name for logs (`sqlite`, `postgres`).

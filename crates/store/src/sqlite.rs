@@ -58,6 +58,10 @@ struct WriteRequest {
 /// The SQLite store.
 pub struct SqliteStore {
     writer: Mutex<mpsc::Sender<WriteRequest>>,
+    /// A connection that never writes: its `PRAGMA data_version` changes with every commit of
+    /// any other connection, this process's writer or another process (see
+    /// [`Store::generation`]).
+    watch: Mutex<Connection>,
     readers: Arc<Mutex<Vec<Connection>>>,
     reader_permits: Arc<Semaphore>,
     path: PathBuf,
@@ -111,6 +115,7 @@ impl SqliteStore {
         };
         let mut writer = connect(path).map_err(wrap)?;
         migrate(&mut writer).map_err(wrap)?;
+        let watch = Mutex::new(connect(path).map_err(wrap)?);
         let mut readers = Vec::new();
         for _ in 0..options.readers.max(1) {
             readers.push(connect(path).map_err(wrap)?);
@@ -122,6 +127,7 @@ impl SqliteStore {
             .spawn(move || writer_loop(writer, rx, max_batch))?;
         Ok(SqliteStore {
             writer: Mutex::new(tx),
+            watch,
             reader_permits: Arc::new(Semaphore::new(readers.len())),
             readers: Arc::new(Mutex::new(readers)),
             path: path.to_owned(),
@@ -287,6 +293,18 @@ impl Store for SqliteStore {
             wait.await
                 .map_err(|_| StoreError::Internal("the writer dropped a job".into()))?
         })
+    }
+
+    /// `PRAGMA data_version` of a connection that never writes: it changes once any commit,
+    /// of this process or another, is visible (a write is answered only after its commit).
+    /// One number for every tenant.
+    fn generation(&self, _tenant: &TenantId) -> Option<u64> {
+        let conn = self.watch.lock().ok()?;
+        let v = conn
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)))
+            .ok()?;
+        Some(v as u64)
     }
 
     fn tenants(&self) -> BoxFuture<'_, Result<Vec<TenantId>, DomainError>> {
@@ -759,5 +777,39 @@ impl WriteTx for SqliteTx<'_> {
             .and_then(|mut s| s.execute(params![self.t(), configuration_id]))
             .map(|_| ())
             .map_err(sqlite_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn the_generation_changes_with_every_commit_of_this_process_or_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let store = SqliteStore::open(&path, Options::default()).unwrap();
+        let t = TenantId::parse("00000001-0000-4000-8000-000000000000").unwrap();
+        let g0 = store.generation(&t).unwrap();
+        assert_eq!(store.generation(&t), Some(g0), "no write, no change");
+        domain::store::write(&store, &t, |tx| Ok(tx.insert_tenant()?))
+            .await
+            .unwrap();
+        let g1 = store.generation(&t).unwrap();
+        assert_ne!(g1, g0, "a write of this store");
+        // Another connection (as another process would) commits.
+        let other = connect(&path).unwrap();
+        other
+            .execute("UPDATE tenants SET created = 'x'", [])
+            .unwrap();
+        let g2 = store.generation(&t).unwrap();
+        assert_ne!(g2, g1, "a write of another connection");
+        // A job that fails leaves the data as it was; the number may change or not.
+        let _ = domain::store::write(&store, &t, |_| {
+            Err::<(), _>(StoreError::Internal("no".into()).into())
+        })
+        .await;
+        assert!(store.generation(&t).is_some());
     }
 }

@@ -18,8 +18,12 @@ use crate::layer::JSON;
 
 /// A JSON response with Graph's content type.
 pub fn json(status: StatusCode, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
-    (status, [(http::header::CONTENT_TYPE, JSON)], bytes).into_response()
+    json_bytes(status, serde_json::to_vec(body).unwrap_or_default().into())
+}
+
+/// A JSON response of already serialised bytes.
+pub fn json_bytes(status: StatusCode, body: bytes::Bytes) -> Response {
+    (status, [(http::header::CONTENT_TYPE, JSON)], body).into_response()
 }
 
 /// `{"@odata.context": …}` followed by the entity's properties.
