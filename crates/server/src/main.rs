@@ -352,20 +352,32 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logs(format: LogFormat) {
+/// Logs to standard error. Lines are formatted on the thread that logs and written by a
+/// background thread, many at a time when they come quickly, so that a request never waits
+/// for a write; none is dropped (a full queue makes loggers wait). Colours only on a terminal.
+/// Keep the guard until exit: dropping it writes what is queued.
+fn init_logs(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("ENROLLGRAPH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::stderr().is_terminal();
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("enrollgraph-logs")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(ansi)
+        .with_writer(writer);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
+    guard
 }
 
 fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
-    init_logs(args.log_format);
+    let _logs = init_logs(args.log_format);
     let settings = Settings {
         data_dir: args.data_dir,
         database_url: args.database,
