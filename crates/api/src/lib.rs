@@ -81,8 +81,8 @@ pub struct AppState {
     pub settings: ApiSettings,
     /// Request counters for `--throttle`.
     pub throttle: throttle::Throttle,
-    /// Bodies of configuration GETs, kept until the tenant's next write.
-    pub bodies: cache::BodyCache,
+    /// Responses of configuration reads, kept until the next commit.
+    pub responses: cache::ResponseCache,
 }
 
 /// The router of the whole server, with the page sizes of its settings.

@@ -157,6 +157,13 @@ impl Paging {
         self.token.as_ref().map(|t| &t.cursor)
     }
 
+    /// The `Preference-Applied` header of the page, when `Prefer: odata.maxpagesize` was
+    /// honoured.
+    pub fn preference_applied(&self) -> Option<http::HeaderValue> {
+        let p = self.prefer?;
+        http::HeaderValue::from_str(&format!("odata.maxpagesize={p}")).ok()
+    }
+
     /// How many items, in the query's order and from its start position, decide the page:
     /// those `$skip` passes over, the page, and one more to tell whether another page follows.
     pub fn window(&self, options: &Options) -> usize {
@@ -246,15 +253,15 @@ pub fn page_response(
         );
         body.insert("@odata.nextLink".into(), Value::String(next_link(ctx, &t)));
     }
-    body.insert(
-        "value".into(),
-        Value::Array(page.items.iter().map(|i| options.project(i)).collect()),
-    );
+    let value: Vec<Value> = if options.projects_nothing() {
+        page.items
+    } else {
+        page.items.iter().map(|i| options.project(i)).collect()
+    };
+    body.insert("value".into(), Value::Array(value));
     let mut res = json(StatusCode::OK, &Value::Object(body));
-    if let Some(p) = paging.prefer {
-        if let Ok(v) = http::HeaderValue::from_str(&format!("odata.maxpagesize={p}")) {
-            res.headers_mut().insert("preference-applied", v);
-        }
+    if let Some(v) = paging.preference_applied() {
+        res.headers_mut().insert("preference-applied", v);
     }
     Ok(res)
 }

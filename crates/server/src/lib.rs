@@ -116,7 +116,7 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
             settings.throttle.then(api::throttle::Limits::default),
         ),
         service: domain::Service::new(store, models),
-        bodies: api::cache::BodyCache::new(4096),
+        responses: api::cache::ResponseCache::new(4096),
         keys,
         settings: ApiSettings {
             public_url: settings.public_url.clone(),

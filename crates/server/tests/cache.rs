@@ -1,6 +1,6 @@
-//! The bodies of `GET …/deviceEnrollmentConfigurations/{id}` that the server keeps between
-//! writes are never stale: after every acknowledged write, of the item or of another item
-//! that moves it, a GET shows the write; each version, host and tenant gets its own body.
+//! The responses of configuration reads that the server keeps between writes are never
+//! stale: after every acknowledged write, of the item or of another item that moves it, a GET
+//! or a list shows the write; each version, host, tenant, query and `Prefer` gets its own.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -80,4 +80,63 @@ async fn a_get_after_any_acknowledged_write_shows_it() {
     // A DELETE: gone at once.
     assert_eq!(app.delete(&path).await.status.as_u16(), 204);
     app.get(&path).await.assert_error(404, "ResourceNotFound");
+}
+
+#[tokio::test]
+async fn a_list_after_any_acknowledged_write_shows_it() {
+    let app = TestApp::spawn().await;
+    let q = format!("{CONFIGS}?$filter=startswith(displayName,'kept')&$orderby=displayName");
+    let names = |r: &Res| -> Vec<String> {
+        r.json()["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["displayName"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    app.create("beta", limit_body("kept-b", 2)).await;
+    let first = app.get(&q).await;
+    assert_eq!(names(&first), ["kept-b"]);
+    assert_eq!(app.get(&q).await.text, first.text);
+    let a = app.create("beta", limit_body("kept-a", 2)).await;
+    assert_eq!(names(&app.get(&q).await), ["kept-a", "kept-b"]);
+    // An assignment shows in an expanded list at once.
+    let a_id = a["id"].as_str().unwrap();
+    let expanded = format!("{q}&$expand=assignments");
+    let before = app.get(&expanded).await.json();
+    assert_eq!(before["value"][0]["assignments"], json!([]));
+    let r = app
+        .post(
+            &format!("{CONFIGS}/{a_id}/assignments"),
+            json!({"target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let after = app.get(&expanded).await.json();
+    assert_eq!(
+        after["value"][0]["assignments"].as_array().unwrap().len(),
+        1
+    );
+    // The Prefer header is part of what is kept: a page of one, with its header, each time.
+    for _ in 0..2 {
+        let req = app
+            .client
+            .get(app.url(&q))
+            .bearer_auth(&app.token)
+            .header("prefer", "odata.maxpagesize=1");
+        let r = read(req.send().await.expect("request")).await;
+        assert_eq!(names(&r), ["kept-a"]);
+        assert_eq!(r.header("preference-applied"), Some("odata.maxpagesize=1"));
+        assert!(r.json()["@odata.nextLink"].is_string());
+    }
+    assert_eq!(names(&app.get(&q).await), ["kept-a", "kept-b"]);
+    // A DELETE: gone from the list at once.
+    assert_eq!(
+        app.delete(&format!("{CONFIGS}/{a_id}"))
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    assert_eq!(names(&app.get(&q).await), ["kept-b"]);
 }

@@ -13,14 +13,12 @@ use odata::query::eval::SortVal;
 use odata::query::{NameFilter, Options};
 use serde_json::{Map, Value};
 
-use super::{count as count_response, json, json_bytes, no_content, with_context};
-use crate::cache::BodyCache;
+use super::{count as count_response, json, no_content, with_context};
 use crate::dispatch::Ctx;
 use crate::error::{Code, GraphError};
 use crate::query;
 use crate::shape;
 use crate::Fidelity;
-use bytes::Bytes;
 
 fn matches_cast(ctx: &Ctx, odata_type: &str, cast: Option<&str>) -> bool {
     cast.is_none_or(|c| ctx.model().is_assignable(odata_type, c))
@@ -42,6 +40,10 @@ fn entity(ctx: &Ctx, (c, assignments): &WithAssignments) -> Option<Map<String, V
 /// `@odata.type`, one page at a time, with every query option of
 /// [`odata::query::capabilities::CONFIGURATIONS`].
 pub async fn list(ctx: Ctx, cast: Option<String>) -> Result<Response, GraphError> {
+    let slot = match ctx.state.responses.lookup(&ctx) {
+        Ok(kept) => return Ok(kept),
+        Err(slot) => slot,
+    };
     let root = cast.as_deref().unwrap_or(odata::path::CONFIGURATION);
     let options = ctx.options(&caps::CONFIGURATIONS, root)?;
     let expand = options.expands("assignments");
@@ -66,7 +68,8 @@ pub async fn list(ctx: Ctx, cast: Option<String>) -> Result<Response, GraphError
         cast.as_deref(),
         options.context_selection().as_deref(),
     );
-    query::page_response(&ctx, &options, &paging, value, &fragment)
+    let res = query::page_response(&ctx, &options, &paging, value, &fragment)?;
+    Ok(ctx.state.responses.keep(slot, res).await)
 }
 
 /// The store read that gives exactly the items a page needs, when the query has a shape an
@@ -192,25 +195,9 @@ async fn fetch(
 /// `GET …/deviceEnrollmentConfigurations/{id}`: one configuration, with `$select` and
 /// `$expand=assignments(…)`.
 pub async fn get(ctx: Ctx, id: String, cast: Option<String>) -> Result<Response, GraphError> {
-    // Without query options the body depends only on the stored item: it may be kept until
-    // the tenant's next write.
-    let keep = match (ctx.query.options.is_empty() && cast.is_none())
-        .then(|| ctx.state.service.store().generation(&ctx.principal.tenant))
-        .flatten()
-    {
-        Some(generation) => {
-            let key = BodyCache::key(
-                ctx.principal.tenant.as_str(),
-                ctx.version.segment(),
-                &ctx.base,
-                &id,
-            );
-            if let Some(body) = ctx.state.bodies.get(&key, generation) {
-                return Ok(json_bytes(StatusCode::OK, body));
-            }
-            Some((key, generation))
-        }
-        None => None,
+    let slot = match ctx.state.responses.lookup(&ctx) {
+        Ok(kept) => return Ok(kept),
+        Err(slot) => slot,
     };
     let root = cast.as_deref().unwrap_or(odata::path::CONFIGURATION);
     let options = ctx.options(&caps::CONFIGURATION, root)?;
@@ -229,12 +216,11 @@ pub async fn get(ctx: Ctx, id: String, cast: Option<String>) -> Result<Response,
             _ => Map::new(),
         }
     };
-    let body = with_context(ctx.context_url(&fragment), projected);
-    let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
-    if let Some((key, generation)) = keep {
-        ctx.state.bodies.put(key, generation, bytes.clone());
-    }
-    Ok(json_bytes(StatusCode::OK, bytes))
+    let res = json(
+        StatusCode::OK,
+        &with_context(ctx.context_url(&fragment), projected),
+    );
+    Ok(ctx.state.responses.keep(slot, res).await)
 }
 
 /// `PATCH …/deviceEnrollmentConfigurations/{id}`: changes the given settings; 204 (the real
