@@ -17,7 +17,7 @@ use crate::seed::{kind_bodies, request, CONFIGS};
 use crate::Res;
 
 /// The operations guarded.
-pub const OPS: [&str; 2] = ["get", "create"];
+pub const OPS: [&str; 3] = ["get", "list", "create"];
 
 const WARM: usize = 30;
 
@@ -104,6 +104,7 @@ pub fn workload(op: &str, n: usize) -> Res<()> {
     let dir = tempfile::Builder::new().prefix("eg-guard").tempdir()?;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_ansi(false)
         .with_writer(std::io::sink)
         .try_init();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -132,8 +133,28 @@ pub fn workload(op: &str, n: usize) -> Res<()> {
         }
         let id = crate::seed::id_of(&first.json()?)?;
         let get = request("GET", &format!("{CONFIGS}/{id}"), &token, None);
+        if op == "list" {
+            // The bench's list page: 100 of about 110 configurations of every kind.
+            for i in 0..13 {
+                for body in kind_bodies(&format!("bench-{i}")) {
+                    let r = conn
+                        .send(&request("POST", CONFIGS, &token, Some(&body)), true)
+                        .await?;
+                    if r.status != 201 {
+                        return Err(format!("create: {} {}", r.status, r.text()).into());
+                    }
+                }
+            }
+        }
+        let list = request(
+            "GET",
+            &format!("{CONFIGS}{}", crate::seed::LIST_QUERY),
+            &token,
+            None,
+        );
         let (req, expect) = match op {
             "get" => (get, 200),
+            "list" => (list, 200),
             "create" => (create, 201),
             other => return Err(format!("unknown op {other}").into()),
         };

@@ -47,9 +47,7 @@ struct Sizes {
     ranking_len: usize,
 }
 
-/// The filter and order of the list page.
-const LIST_QUERY: &str =
-    "?$filter=startswith(displayName,'bench')&$orderby=displayName%20desc&$top=100";
+use crate::seed::LIST_QUERY;
 
 fn tenant_id(group: u32, i: usize) -> String {
     format!("{group:08x}-0000-4000-8000-{i:012x}")

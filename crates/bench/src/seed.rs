@@ -33,6 +33,10 @@ fn restriction(blocked: bool) -> Value {
     })
 }
 
+/// The filter and order of the list page (with its `?`).
+pub const LIST_QUERY: &str =
+    "?$filter=startswith(displayName,'bench')&$orderby=displayName%20desc&$top=100";
+
 /// A create body of every creatable kind, as a client would send it.
 pub fn kind_bodies(name: &str) -> Vec<Value> {
     let t = |k: &str| format!("#microsoft.graph.{k}");
