@@ -92,6 +92,9 @@ impl ResponseCache {
     /// For a read of `ctx`: the kept response (`Ok`), or the slot to keep the response in
     /// once made (`Err(Some)`), or nothing when the store cannot tell its generation.
     pub fn lookup(&self, ctx: &Ctx) -> Result<Response, Option<Slot>> {
+        if self.capacity == 0 {
+            return Err(None);
+        }
         let Some(generation) = ctx.state.service.store().generation(&ctx.principal.tenant) else {
             return Err(None);
         };

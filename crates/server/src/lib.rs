@@ -30,6 +30,8 @@ pub struct Settings {
     pub paging: api::QuerySettings,
     /// Refuse requests over Intune's published limits with 429 (off by default).
     pub throttle: bool,
+    /// Responses of configuration reads kept until the next commit (0 keeps none).
+    pub read_cache: usize,
     /// Where the signing key comes from; by default `signing-key.pem` in the data dir,
     /// created on first start.
     pub signing_key: SigningKey,
@@ -73,6 +75,7 @@ impl Settings {
             signing_key: SigningKey::DataDir,
             paging: api::QuerySettings::default(),
             throttle: false,
+            read_cache: 4096,
         }
     }
 
@@ -116,7 +119,7 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
             settings.throttle.then(api::throttle::Limits::default),
         ),
         service: domain::Service::new(store, models),
-        responses: api::cache::ResponseCache::new(4096),
+        responses: api::cache::ResponseCache::new(settings.read_cache),
         keys,
         settings: ApiSettings {
             public_url: settings.public_url.clone(),

@@ -109,6 +109,9 @@ struct ServeArgs {
     /// 429 TooManyRequests and Retry-After, to test clients' retry logic.
     #[arg(long, env = "ENROLLGRAPH_THROTTLE")]
     throttle: bool,
+    /// Responses of configuration reads kept until the next commit (SQLite only; 0 keeps none).
+    #[arg(long, env = "ENROLLGRAPH_READ_CACHE", default_value_t = 4096)]
+    read_cache: usize,
     /// Serve HTTPS with a certificate of the data dir's local CA (names graph.microsoft.com,
     /// login.microsoftonline.com, localhost, 127.0.0.1); `enrollgraph ca` prints the CA.
     #[arg(long, env = "ENROLLGRAPH_TLS", conflicts_with = "proxy")]
@@ -396,7 +399,14 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
         .normalized(),
         throttle: args.throttle,
+        read_cache: args.read_cache,
     };
+    // A server owns its SQLite database while it runs (what it keeps between its commits
+    // relies on it): a second server, or an import, is refused.
+    let database_url = settings.database_url();
+    let _serving = store::sqlite_path(&database_url)
+        .map(store::sqlite::ServeLock::acquire)
+        .transpose()?;
     let state = build_state(&settings)?;
     let tenant = default_tenant(&settings.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -505,7 +515,11 @@ fn export(args: ExportArgs) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn import(args: ImportArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let (store, _) = open_store(&args.target)?;
+    let (store, url) = open_store(&args.target)?;
+    // Not under a running server of the same SQLite database.
+    let _owned = store::sqlite_path(&url)
+        .map(store::sqlite::ServeLock::acquire)
+        .transpose()?;
     let mut input: Box<dyn std::io::BufRead> = if args.input.as_os_str() == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin().lock()))
     } else {

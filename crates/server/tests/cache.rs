@@ -140,3 +140,67 @@ async fn a_list_after_any_acknowledged_write_shows_it() {
     );
     assert_eq!(names(&app.get(&q).await), ["kept-b"]);
 }
+
+/// A server owns its SQLite database while it runs (what it keeps relies on seeing every
+/// write): a second server on it, and an import into it, are refused with a clear message;
+/// once the server stops, both work.
+#[test]
+fn a_running_server_owns_its_sqlite_database() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_enrollgraph");
+    let serve = |dir: &std::path::Path| {
+        Command::new(bin)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .env("ENROLLGRAPH_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = serve(dir.path());
+    let mut line = String::new();
+    BufReader::new(first.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("http://"), "{line}");
+
+    let second = serve(dir.path()).wait_with_output().unwrap();
+    assert!(!second.status.success());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("is being served by a running enrollgraph server"),
+        "{err}"
+    );
+
+    let export = dir.path().join("export.jsonl");
+    let out = Command::new(bin)
+        .args(["export", "--data-dir"])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "export while serving: {out:?}");
+    let import = |replace: bool| {
+        let mut c = Command::new(bin);
+        c.args(["import", "--data-dir"])
+            .arg(dir.path())
+            .arg("--in")
+            .arg(&export);
+        if replace {
+            c.arg("--replace");
+        }
+        c.output().unwrap()
+    };
+    let refused = import(true);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("stop it first"));
+
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let after = import(true);
+    assert!(after.status.success(), "{after:?}");
+}

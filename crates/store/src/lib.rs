@@ -36,6 +36,8 @@ pub enum OpenError {
         path: String,
         source: rusqlite::Error,
     },
+    #[error("the SQLite database {0} is being served by a running enrollgraph server: stop it first, or write through its API")]
+    Locked(String),
     #[error("cannot prepare the database: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -78,14 +80,18 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The SQLite database file a URL names, if it names one.
+pub fn sqlite_path(url: &str) -> Option<&Path> {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(Path::new)
+}
+
 /// Opens the store named by `url`: `sqlite://PATH` or `sqlite:PATH` (a relative path is taken
 /// from the working directory), or `postgres://…` / `postgresql://…`.
 pub fn open(url: &str, options: &Options) -> Result<Arc<dyn Store>, OpenError> {
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
-        let store = sqlite::SqliteStore::open(Path::new(path), sqlite::Options::default())?;
+    if let Some(path) = sqlite_path(url) {
+        let store = sqlite::SqliteStore::open(path, sqlite::Options::default())?;
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -10,9 +10,10 @@
 //! Reads run on a small pool of connections in blocking tasks, each in its own read
 //! transaction (a consistent WAL snapshot).
 
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, RwLock};
 
 use domain::store::{ReadJob, WriteJob};
 use domain::{
@@ -55,13 +56,14 @@ struct WriteRequest {
     done: oneshot::Sender<Result<(), DomainError>>,
 }
 
+/// Per tenant, a number bumped after each commit that wrote to it.
+type Generations = Arc<RwLock<HashMap<TenantId, u64>>>;
+
 /// The SQLite store.
 pub struct SqliteStore {
     writer: Mutex<mpsc::Sender<WriteRequest>>,
-    /// A connection that never writes: its `PRAGMA data_version` changes with every commit of
-    /// any other connection, this process's writer or another process (see
-    /// [`Store::generation`]).
-    watch: Mutex<Connection>,
+    /// Per tenant, the number of commits that wrote to it (see [`Store::generation`]).
+    generations: Generations,
     readers: Arc<Mutex<Vec<Connection>>>,
     reader_permits: Arc<Semaphore>,
     path: PathBuf,
@@ -115,19 +117,20 @@ impl SqliteStore {
         };
         let mut writer = connect(path).map_err(wrap)?;
         migrate(&mut writer).map_err(wrap)?;
-        let watch = Mutex::new(connect(path).map_err(wrap)?);
         let mut readers = Vec::new();
         for _ in 0..options.readers.max(1) {
             readers.push(connect(path).map_err(wrap)?);
         }
         let (tx, rx) = mpsc::channel::<WriteRequest>();
         let max_batch = options.max_batch.max(1);
+        let generations = Generations::default();
+        let bumped = generations.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(writer, rx, max_batch))?;
+            .spawn(move || writer_loop(writer, rx, max_batch, &bumped))?;
         Ok(SqliteStore {
             writer: Mutex::new(tx),
-            watch,
+            generations,
             reader_permits: Arc::new(Semaphore::new(readers.len())),
             readers: Arc::new(Mutex::new(readers)),
             path: path.to_owned(),
@@ -137,6 +140,37 @@ impl SqliteStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// The exclusive lock (on `<database>-serve.lock`) that a server holds on its SQLite database
+/// while it runs, so that no other server serves it and `import` does not write under it:
+/// what a server keeps between its own commits stays true. Released when dropped (or when the
+/// process ends).
+pub struct ServeLock {
+    _file: std::fs::File,
+}
+
+impl ServeLock {
+    /// Takes the lock, or fails with [`OpenError::Locked`] if another process holds it.
+    pub fn acquire(path: &Path) -> Result<ServeLock, OpenError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut name = path.as_os_str().to_owned();
+        name.push("-serve.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&name)?;
+        match file.try_lock() {
+            Ok(()) => Ok(ServeLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Err(OpenError::Locked(path.display().to_string()))
+            }
+            Err(std::fs::TryLockError::Error(e)) => Err(OpenError::Io(e)),
+        }
     }
 }
 
@@ -189,7 +223,17 @@ fn run_read(
     })
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteRequest>, max_batch: usize) {
+/// Runs one statement without parameters from the connection's statement cache (no parse).
+fn exec_cached(conn: &Connection, sql: &str) -> Result<(), rusqlite::Error> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+fn writer_loop(
+    conn: Connection,
+    rx: mpsc::Receiver<WriteRequest>,
+    max_batch: usize,
+    generations: &RwLock<HashMap<TenantId, u64>>,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < max_batch {
@@ -198,7 +242,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteRequest>, max_batch: us
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = exec_cached(&conn, "BEGIN IMMEDIATE") {
             let msg = e.to_string();
             for r in batch {
                 let _ = r
@@ -209,12 +253,12 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteRequest>, max_batch: us
         }
         let mut results = Vec::with_capacity(batch.len());
         for r in batch {
-            let outcome = match conn.execute_batch("SAVEPOINT job") {
+            let outcome = match exec_cached(&conn, "SAVEPOINT job") {
                 Err(e) => Err(sqlite_err(e).into()),
                 Ok(()) => {
                     let out = run_job(&conn, &r.tenant, r.job);
                     let end = if out.is_ok() {
-                        conn.execute_batch("RELEASE job")
+                        exec_cached(&conn, "RELEASE job")
                     } else {
                         conn.execute_batch("ROLLBACK TO job; RELEASE job")
                     };
@@ -224,14 +268,22 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteRequest>, max_batch: us
                     }
                 }
             };
-            results.push((r.done, outcome));
+            results.push((r.tenant, r.done, outcome));
         }
-        let commit = conn.execute_batch("COMMIT");
+        let commit = exec_cached(&conn, "COMMIT");
         if let Err(e) = &commit {
             tracing::error!(error = %e, "commit failed");
             let _ = conn.execute_batch("ROLLBACK");
         }
-        for (done, outcome) in results {
+        // Before any job of the batch is answered: a read that follows an answer never takes
+        // what was derived before the write.
+        if let Ok(mut g) = generations.write() {
+            for (tenant, _, _) in &results {
+                let n = g.entry(tenant.clone()).or_insert(0);
+                *n = n.wrapping_add(1);
+            }
+        }
+        for (_, done, outcome) in results {
             let outcome = match (&commit, outcome) {
                 (Err(e), Ok(())) => Err(StoreError::Unavailable(e.to_string()).into()),
                 (_, o) => o,
@@ -295,16 +347,12 @@ impl Store for SqliteStore {
         })
     }
 
-    /// `PRAGMA data_version` of a connection that never writes: it changes once any commit,
-    /// of this process or another, is visible (a write is answered only after its commit).
-    /// One number for every tenant.
-    fn generation(&self, _tenant: &TenantId) -> Option<u64> {
-        let conn = self.watch.lock().ok()?;
-        let v = conn
-            .prepare_cached("PRAGMA data_version")
-            .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)))
-            .ok()?;
-        Some(v as u64)
+    /// The tenant's count of commits by this store. Only this process's writes count: a
+    /// server owns its SQLite database while it runs (`enrollgraph serve` holds
+    /// [`ServeLock`], which `import` respects).
+    fn generation(&self, tenant: &TenantId) -> Option<u64> {
+        let g = self.generations.read().ok()?;
+        Some(g.get(tenant).copied().unwrap_or(0))
     }
 
     fn tenants(&self) -> BoxFuture<'_, Result<Vec<TenantId>, DomainError>> {
@@ -786,30 +834,35 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn the_generation_changes_with_every_commit_of_this_process_or_another() {
+    async fn the_generation_of_a_tenant_changes_with_each_of_its_commits_only() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.sqlite");
         let store = SqliteStore::open(&path, Options::default()).unwrap();
         let t = TenantId::parse("00000001-0000-4000-8000-000000000000").unwrap();
+        let other = TenantId::parse("00000002-0000-4000-8000-000000000000").unwrap();
         let g0 = store.generation(&t).unwrap();
         assert_eq!(store.generation(&t), Some(g0), "no write, no change");
         domain::store::write(&store, &t, |tx| Ok(tx.insert_tenant()?))
             .await
             .unwrap();
         let g1 = store.generation(&t).unwrap();
-        assert_ne!(g1, g0, "a write of this store");
-        // Another connection (as another process would) commits.
-        let other = connect(&path).unwrap();
-        other
-            .execute("UPDATE tenants SET created = 'x'", [])
+        assert_ne!(g1, g0, "a write of the tenant");
+        domain::store::write(&store, &other, |tx| Ok(tx.insert_tenant()?))
+            .await
             .unwrap();
-        let g2 = store.generation(&t).unwrap();
-        assert_ne!(g2, g1, "a write of another connection");
-        // A job that fails leaves the data as it was; the number may change or not.
-        let _ = domain::store::write(&store, &t, |_| {
-            Err::<(), _>(StoreError::Internal("no".into()).into())
-        })
-        .await;
-        assert!(store.generation(&t).is_some());
+        assert_eq!(store.generation(&t), Some(g1), "another tenant's write");
+    }
+
+    #[test]
+    fn one_server_at_a_time_holds_the_serve_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let held = ServeLock::acquire(&path).unwrap();
+        assert!(matches!(
+            ServeLock::acquire(&path),
+            Err(OpenError::Locked(_))
+        ));
+        drop(held);
+        assert!(ServeLock::acquire(&path).is_ok());
     }
 }
