@@ -89,6 +89,13 @@ fn connect(path: &Path) -> Result<Connection, rusqlite::Error> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Plans do not depend on the values bound to parameters: without this, SQLite (built with
+    // STAT4) marks parameters of indexed comparisons as plan-relevant, and re-prepares a
+    // cached statement on every execution with new bindings (a full parse and plan each time).
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(conn)
 }
 
