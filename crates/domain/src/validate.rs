@@ -388,6 +388,37 @@ pub fn complete(model: &Model, type_name: &str, values: &Map<String, Value>) -> 
     out
 }
 
+/// [`complete`] of values the caller gives up: they are moved, not copied.
+pub fn complete_owned(
+    model: &Model,
+    type_name: &str,
+    mut values: Map<String, Value>,
+) -> Map<String, Value> {
+    let ty = values
+        .get("@odata.type")
+        .and_then(Value::as_str)
+        .and_then(|t| model.structured(t))
+        .or_else(|| model.structured(type_name));
+    let mut out = Map::new();
+    let Some(ty) = ty else {
+        return out;
+    };
+    if ty.kind == edm::StructuredKind::Complex {
+        out.insert("@odata.type".into(), Value::String(ty.odata_type()));
+    }
+    for p in &ty.properties {
+        let v = match (values.remove(&p.name), &p.ty.kind) {
+            (Some(Value::Object(inner)), TypeKind::Structured(n)) if !p.ty.collection => {
+                Value::Object(complete_owned(model, n, inner))
+            }
+            (Some(v), _) => v,
+            (None, _) => default_value(model, &p.ty, p.nullable),
+        };
+        out.insert(p.name.clone(), v);
+    }
+    out
+}
+
 /// Checks an action's body: an object whose members are the operation's parameters (unknown
 /// ones refused, non-nullable ones required). Primitive, enum and complex values are checked
 /// and made canonical; entity values are returned as sent for [`entity_body`].

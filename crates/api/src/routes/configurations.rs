@@ -24,8 +24,8 @@ fn matches_cast(ctx: &Ctx, odata_type: &str, cast: Option<&str>) -> bool {
     cast.is_none_or(|c| ctx.model().is_assignable(odata_type, c))
 }
 
-fn entity(ctx: &Ctx, (c, assignments): &WithAssignments) -> Option<Map<String, Value>> {
-    let mut out = shape::configuration(ctx.model(), c)?;
+fn entity(ctx: &Ctx, (c, assignments): WithAssignments) -> Option<Map<String, Value>> {
+    let mut out = shape::configuration_owned(ctx.model(), c)?;
     if let Some(list) = assignments {
         let items = list
             .iter()
@@ -61,7 +61,7 @@ pub async fn list(ctx: Ctx, cast: Option<String>) -> Result<Response, GraphError
             .collect(),
     };
     let value: Vec<Value> = items
-        .iter()
+        .into_iter()
         .filter_map(|item| entity(&ctx, item).map(Value::Object))
         .collect();
     let fragment = odata::context::configurations_selected(
@@ -119,7 +119,7 @@ pub async fn count(ctx: Ctx, cast: Option<String>) -> Result<Response, GraphErro
         .list_configurations(&ctx.principal.tenant, ctx.version, false)
         .await?;
     let value: Vec<Value> = items
-        .iter()
+        .into_iter()
         .filter(|(c, _)| matches_cast(&ctx, &c.odata_type, cast.as_deref()))
         .filter_map(|item| entity(&ctx, item).map(Value::Object))
         .collect();
@@ -151,14 +151,14 @@ pub async fn create(ctx: Ctx, cast: Option<String>) -> Result<Response, GraphErr
         .service
         .create_configuration(&ctx.principal.tenant, ctx.version, &body)
         .await?;
-    let entity = shape::configuration(ctx.model(), &created)
-        .ok_or_else(|| GraphError::new(Code::InternalError, "The created item cannot be shown."))?;
     let location = format!(
         "{}/{}/deviceManagement/deviceEnrollmentConfigurations('{}')",
         ctx.base,
         ctx.version.segment(),
         created.id
     );
+    let entity = shape::configuration_owned(ctx.model(), created)
+        .ok_or_else(|| GraphError::new(Code::InternalError, "The created item cannot be shown."))?;
     let mut res = json(
         StatusCode::CREATED,
         &with_context(
@@ -203,7 +203,7 @@ pub async fn get(ctx: Ctx, id: String, cast: Option<String>) -> Result<Response,
     let options = ctx.options(&caps::CONFIGURATION, root)?;
     let item = fetch(&ctx, &id, cast.as_deref(), options.expands("assignments")).await?;
     let entity =
-        entity(&ctx, &item).ok_or_else(|| GraphError::new(Code::ResourceNotFound, "Not found."))?;
+        entity(&ctx, item).ok_or_else(|| GraphError::new(Code::ResourceNotFound, "Not found."))?;
     let fragment = odata::context::configuration_selected(
         cast.as_deref(),
         options.context_selection().as_deref(),
