@@ -551,20 +551,19 @@ async fn postgres(env: &Env, url: &str, sizes: Sizes, doc: &mut String) -> Res<(
     let sep = if url.contains('?') { '&' } else { '?' };
     let db = format!("{url}{sep}options=-csearch_path%3D{schema}");
     let a = env.enrollgraph("eg-pg-a", Some(&db), &[]).await?;
-    let sizes = Sizes {
-        rankings: 1,
-        ..sizes
-    };
     let (data, bodies) = seed_api(env, a.addr, sizes, 0x9900_0000).await?;
     let reference = env.reference("reference-pg", &bodies).await?;
     let mut cells = Vec::new();
     let top = env.plan.connections.iter().copied().max().unwrap_or(1);
-    let scenarios = [Scenario::Get, Scenario::CreateConfiguration, Scenario::Mix];
-    for &sc in &scenarios {
-        cells.push(cell(env, "pg-1-node", sc, top, &data, &[&a], &reference).await?);
+    // One node: every scenario at every connection count, as on SQLite.
+    for &sc in &env.plan.scenarios {
+        for &n in &env.plan.connections {
+            cells.push(cell(env, "pg-1-node", sc, n, &data, &[&a], &reference).await?);
+        }
     }
+    // Two nodes: every scenario at the largest connection count.
     let b = env.enrollgraph("eg-pg-b", Some(&db), &[]).await?;
-    for &sc in &scenarios {
+    for &sc in &env.plan.scenarios {
         cells.push(cell(env, "pg-2-nodes", sc, top, &data, &[&a, &b], &reference).await?);
     }
     let _ = writeln!(doc, "### PostgreSQL: one and two nodes\n");
