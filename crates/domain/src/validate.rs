@@ -363,29 +363,7 @@ pub fn default_value(model: &Model, ty: &TypeRef, nullable: bool) -> Value {
 /// of properties the model lacks are dropped. Complex values are completed recursively.
 /// For complex types the `@odata.type` is written first.
 pub fn complete(model: &Model, type_name: &str, values: &Map<String, Value>) -> Map<String, Value> {
-    let ty = values
-        .get("@odata.type")
-        .and_then(Value::as_str)
-        .and_then(|t| model.structured(t))
-        .or_else(|| model.structured(type_name));
-    let mut out = Map::new();
-    let Some(ty) = ty else {
-        return out;
-    };
-    if ty.kind == edm::StructuredKind::Complex {
-        out.insert("@odata.type".into(), Value::String(ty.odata_type()));
-    }
-    for p in &ty.properties {
-        let v = match (values.get(&p.name), &p.ty.kind) {
-            (Some(Value::Object(inner)), TypeKind::Structured(n)) if !p.ty.collection => {
-                Value::Object(complete(model, n, inner))
-            }
-            (Some(v), _) => v.clone(),
-            (None, _) => default_value(model, &p.ty, p.nullable),
-        };
-        out.insert(p.name.clone(), v);
-    }
-    out
+    complete_owned(model, type_name, values.clone())
 }
 
 /// [`complete`] of values the caller gives up: they are moved, not copied.
